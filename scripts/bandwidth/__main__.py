@@ -1,0 +1,3 @@
+from bandwidth.cli import main
+
+raise SystemExit(main())
