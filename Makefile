@@ -7,9 +7,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := git iproute2 iperf3 openssh-server openssh-client
+APT_PACKAGES := git iproute2 iputils-ping iperf3 openssh-server openssh-client
 
-.PHONY: help setup system-packages lab check test pytest lint bench clean
+.PHONY: help setup system-packages lab lab-down check test pytest molecule lint bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -30,27 +30,38 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
-lab: setup ## the main job on the built-in lab: check the repository's allocations
+lab: setup ## the main job on the built-in lab: lab up, check, apply the repository's allocations
 	mkdir -p reports
 	$(BIN)/bandwidth check --summary reports/availability.md
-	@echo "availability form: reports/availability.md"
+	$(BIN)/bandwidth lab up
+	$(BIN)/ansible-playbook -i lab/inventory playbooks/apply.yml
+	@echo "lab shaped; availability form: reports/availability.md; 'bandwidth lab down' removes the lab"
+
+lab-down: setup ## remove the lab (namespaces, processes, links)
+	$(BIN)/bandwidth lab down
 
 check: setup ## bandwidth check on the repository's own allocations
 	$(BIN)/bandwidth check
 
-test: setup lint pytest ## everything the project checks
+test: setup lint pytest molecule ## everything the project checks
 
 lint: setup
-	$(BIN)/ruff check scripts tests bench
-	$(BIN)/ruff format --check scripts tests bench
+	$(BIN)/ruff check scripts tests bench roles
+	$(BIN)/ruff format --check scripts tests bench roles
 	$(BIN)/yamllint --strict .
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ansible-lint
 
 pytest: setup
+	@# The tests build labs of their own with the same namespace names: the repo's lab goes first.
+	@$(BIN)/bandwidth lab down >/dev/null 2>&1 || true
 	$(BIN)/pytest -q
+
+molecule: setup ## the role's molecule scenario on the lab (create, converge, idempotence, verify, destroy)
+	cd roles/bandwidth && PATH="$(CURDIR)/$(BIN):$$PATH" molecule test
 
 bench: setup ## benchmarks (not part of make test)
 	$(BIN)/python bench/check_bench.py
+	$(BIN)/python bench/apply_bench.py
 
 clean: ## remove the venv and generated files
 	rm -rf $(VENV) reports bench/out .pytest_cache .ruff_cache

@@ -33,6 +33,20 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--base", metavar="REF", help="mark the allocations added or changed since this git ref")
     check.add_argument("--today", type=_date, metavar="DATE", help="check as of this date (default: today in WITA)")
 
+    render = sub.add_parser("render", help="what each gateway must look like today (refuses if the check fails)")
+    render.add_argument("--inventory", default="inventory/production", help="inventory folder (default: %(default)s)")
+    render.add_argument("--today", type=_date, metavar="DATE", help="render as of this date (default: today in WITA)")
+    render.add_argument("--gateway", help="only this gateway")
+    render.add_argument("--format", choices=("json", "tc"), default="json", help="json: device specs for the Ansible module; tc: the full tc batch (dry run)")
+    render.add_argument("--leaf-qdisc", default="fq_codel", help="leaf qdisc for --format tc (default: %(default)s)")
+    render.add_argument("--output", type=Path, metavar="FILE", help="write to FILE instead of standard output")
+    render.add_argument("--output-dir", type=Path, metavar="DIR", help="json: write one DIR/<gateway>.json per gateway (what playbooks/apply.yml reads)")
+
+    lab = sub.add_parser("lab", help="the network-namespace replica of the inventory: up, down, status")
+    from bandwidth import lab as lab_module
+
+    lab_module.add_arguments(lab)
+
     new = sub.add_parser("new", help="write a new request file with the next free id")
     from bandwidth import scaffold
 
@@ -47,6 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "check":
             return cmd_check(args)
+        if args.command == "render":
+            return cmd_render(args)
+        if args.command == "lab":
+            from bandwidth import lab
+
+            return lab.run(args)
         if args.command == "new":
             from bandwidth import scaffold
 
@@ -76,3 +96,39 @@ def cmd_check(args) -> int:
         except OSError as exc:
             raise UsageError(f"--summary {args.summary}: {exc.strerror}") from None
     return EXIT_PROBLEMS if result.errors else EXIT_OK
+
+
+def cmd_render(args) -> int:
+    import json
+
+    from bandwidth import reporting
+    from bandwidth.checker import CheckOptions, run_check
+    from bandwidth.render import batch_text, render
+
+    result = run_check(CheckOptions(root=args.repo, inventory=args.inventory, today=args.today))
+    if result.errors:  # the second guard: nothing is rendered, so nothing can be applied
+        reporting.text(result, out=sys.stderr)
+        print("bandwidth: error: refusing to render: bandwidth check fails", file=sys.stderr)
+        return EXIT_PROBLEMS
+    plan = render(result.inventory, result.allocations, result.today)
+    if args.gateway:
+        if args.gateway not in plan["gateways"]:
+            raise UsageError(f"--gateway {args.gateway}: not in {args.inventory}")
+        plan["gateways"] = {args.gateway: plan["gateways"][args.gateway]}
+    if args.output_dir:
+        args.output_dir.mkdir(parents=True, exist_ok=True)
+        for stale in args.output_dir.glob("*.json"):  # a gateway that left the inventory
+            if stale.stem not in plan["gateways"]:
+                stale.unlink()
+        for name, spec in plan["gateways"].items():
+            (args.output_dir / f"{name}.json").write_text(json.dumps({"today": plan["today"], **spec}, separators=(",", ":")) + "\n", encoding="utf-8")
+        return EXIT_OK
+    if args.format == "tc":
+        text = "".join(f"# {name}\n" + batch_text(spec, args.leaf_qdisc) for name, spec in plan["gateways"].items())
+    else:
+        text = json.dumps(plan, indent=1, sort_keys=True) + "\n"
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK

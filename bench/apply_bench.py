@@ -1,0 +1,107 @@
+"""Benchmark: playbooks/apply.yml on one lab gateway with 4,000 allocations, against raw tc.
+
+Measured in the same run, on the same lab gateway (real namespaces, real SSH):
+  raw     `tc -batch` of the full rule set on an empty gateway (the floor)
+  empty   an Ansible play that only reaches the gateway (the fixed cost of any play)
+  first   the first apply on an empty gateway
+  rerun   apply again with nothing changed
+  one     apply with one allocation changed
+Targets (issue "Apply the allocations to gateways"): first <= 2 x raw + empty;
+one <= empty + a small constant, whatever the total.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+VENV_BIN = Path(sys.executable).parent
+ALLOCATIONS = 4_000
+GATEWAY = "gw-bench"
+
+
+def write_repo(out: Path) -> None:
+    """One gateway, one 10 Gbit/s uplink, 4,000 allocations in /28s of 198.18.0.0/16."""
+    if out.exists():
+        shutil.rmtree(out)
+    host_vars = out / "inventory/production/host_vars"
+    host_vars.mkdir(parents=True)
+    (out / "inventory/production/hosts.yml").write_text(f"all:\n  children:\n    gateways:\n      hosts:\n        {GATEWAY}: {{}}\n")
+    (host_vars / f"{GATEWAY}.yml").write_text(
+        "bandwidth_lan_networks: [198.18.0.0/16]\nbandwidth_uplinks:\n  - {name: isp-a, download_mbps: 10000, upload_mbps: 10000, reserve_percent: 10, lan_interface: eth1}\n"
+    )
+    folder = out / "allocations" / GATEWAY
+    folder.mkdir(parents=True)
+    for n in range(1, ALLOCATIONS + 1):
+        third, fourth = divmod((n - 1) * 16, 256)
+        (folder / f"BW-2026-{n:04d}.yaml").write_text(
+            f"id: BW-2026-{n:04d}\nagency: Dinas Uji {n}\nletter: {{number: 555/{n}/UJI/2026, date: 2026-11-01}}\n"
+            f"contact: {{name: Penguji, email: uji@example.go.id}}\ngateway: {GATEWAY}\nuplink: isp-a\n"
+            f"subnets: [198.18.{third}.{fourth}/28]\ndownload: {{guaranteed_mbps: 2, max_mbps: 10}}\n"
+            f"upload: {{guaranteed_mbps: 1, max_mbps: 5}}\npriority: {n % 8}\nstart: 2026-11-01\npurpose: Uji beban\n"
+        )
+    for name in ("playbooks", "roles", "schemas", "scripts"):
+        shutil.copytree(ROOT / name, out / name, symlinks=True)
+    shutil.copy(ROOT / "ansible.cfg", out / "ansible.cfg")
+    (out / ".venv").symlink_to(ROOT / ".venv")
+
+
+def timed(argv: list[str], cwd: Path, check: bool = True) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if check and done.returncode != 0:
+        raise SystemExit(f"{argv} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return elapsed
+
+
+def main() -> int:
+    repo = HERE / "out" / "apply-4k"
+    write_repo(repo)
+    bandwidth = str(VENV_BIN / "bandwidth")
+    playbook = [str(VENV_BIN / "ansible-playbook"), "-i", "lab/inventory"]
+    netns = ["ip", "netns", "exec", f"bwlab-{GATEWAY}"]
+    env_clear = [*netns, "sh", "-c", "tc qdisc del dev eth1 root; tc qdisc del dev eth1 ingress; tc qdisc del dev ifb-eth1 root; true"]
+    (repo / "bench-empty.yml").write_text("- name: Reach the gateways\n  hosts: gateways\n  gather_facts: false\n  tasks:\n    - name: Ping\n      ansible.builtin.ping:\n")
+    try:
+        subprocess.run([bandwidth, "lab", "up", "--no-clients"], cwd=repo, check=True, capture_output=True)
+        batch = repo / "full.batch"
+        subprocess.run([bandwidth, "render", "--format", "tc", "--leaf-qdisc", "pfifo", "--output", str(batch)], cwd=repo, check=True)
+        lines = [line for line in batch.read_text().splitlines() if line and not line.startswith("#")]
+        batch.write_text("\n".join(lines) + "\n")
+        subprocess.run([*netns, "ip", "link", "add", "name", "ifb-eth1", "type", "ifb"], check=False, capture_output=True)
+        subprocess.run([*netns, "ip", "link", "set", "dev", "ifb-eth1", "up"], check=True)
+
+        subprocess.run(env_clear, capture_output=True, check=False)
+        raw = timed([*netns, "tc", "-batch", str(batch)], repo)
+        empty = min(timed([*playbook, "bench-empty.yml"], repo) for _ in range(3))
+        subprocess.run(env_clear, capture_output=True, check=False)
+        first = timed([*playbook, "playbooks/apply.yml"], repo)
+        rerun = timed([*playbook, "playbooks/apply.yml"], repo)
+        path = repo / "allocations" / GATEWAY / "BW-2026-2000.yaml"
+        path.write_text(path.read_text().replace("download: {guaranteed_mbps: 2, max_mbps: 10}", "download: {guaranteed_mbps: 2, max_mbps: 12}"))
+        one = timed([*playbook, "playbooks/apply.yml"], repo)
+        render = timed([bandwidth, "render", "--format", "json", "--output", os.devnull], repo)
+    finally:
+        subprocess.run([bandwidth, "lab", "down"], cwd=repo, check=False, capture_output=True)
+
+    print(f"apply on one lab gateway with {ALLOCATIONS:,} allocations ({len(lines):,} tc commands in the full set)")
+    print(f"  raw tc -batch, full set        : {raw:6.2f} s")
+    print(f"  empty play (reach the gateway) : {empty:6.2f} s")
+    print(f"  bandwidth render (in each run) : {render:6.2f} s")
+    print(f"  first apply                    : {first:6.2f} s   ({(first - empty) / raw:5.2f}x raw beyond the empty play; target <= 2x)")
+    print(f"  re-run, nothing changed        : {rerun:6.2f} s   ({rerun - empty:+.2f} s over the empty play)")
+    print(f"  one allocation changed         : {one:6.2f} s   ({one - empty:+.2f} s over the empty play)")
+    print(json.dumps({"raw": raw, "empty": empty, "first": first, "rerun": rerun, "one": one, "render": render}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

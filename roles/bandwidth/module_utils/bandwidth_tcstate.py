@@ -1,0 +1,1 @@
+../../../scripts/bandwidth/tcstate.py

@@ -1,0 +1,909 @@
+"""`bandwidth lab up|down|status`: a replica of the inventory in network namespaces on this machine.
+
+Every gateway of group `gateways` becomes a namespace reached over real SSH, with its uplinks,
+an Ethernet switch per uplink, one client namespace per allocation in force, and iperf3 servers
+upstream, so that playbooks and measurements run against something that behaves like the real
+network. Needs root. Addresses come only from 198.18.0.0/15 (RFC 2544 benchmarking space):
+agencies' subnets from 198.18.0.0/16, the lab's own links from 198.19.0.0/16. Nothing is routed
+outside the lab: the only link to the root namespace is each gateway's management veth.
+
+Topology, for gateway G (index g in sorted order), its uplink U (index u) and allocation A:
+
+    root ns  bwlab-m<g> 198.19.255.<4g+1>/30 --veth-- mgmt0 198.19.255.<4g+2>/30   [sshd :22]
+    bwlab-G            (the gateway; ip_forward=1)
+        <lan_interface> --veth-- p0 in bwlab-G-U-lan (bridge br0)
+        wan<u> 198.19.<8g+u>.1/30 --veth-- wan0 198.19.<8g+u>.2/30 in bwlab-G-U-wan
+    bwlab-G-U-wan      (upstream: iperf3 -s on ports 5201.., routes to G's LAN networks)
+    bwlab-G-<a.id>     (a client, id lowercased): lan0 --veth-- p<n> on the switch's br0;
+                       per IPv4 subnet of A the gateway has network+1, the client network+2;
+                       default route via the first subnet's network+1
+
+Files in the lab folder (default `lab/`, relative to the repository):
+
+    lab.json                   the description below (removed by `down`)
+    inventory/                 hosts.yml (ansible_host = mgmt address, the lab's key and known_hosts),
+                               host_vars/* copied byte for byte, group_vars/gateways.yml
+    ssh/                       host key, client key id_ed25519, authorized_keys, known_hosts,
+                               sshd_config-<G> (kept by `down`; keys are reused by the next `up`)
+    run/                       pid files of sshd and iperf3 (removed by `down`)
+    log/                       sshd and iperf3 logs (kept)
+
+lab.json, format 1. Stable: keys are only ever added; a change of meaning raises "format".
+
+    format        1
+    state         "building" while `up` runs (a crash leaves it so), "up" when complete
+    created       UTC time `up` finished building, ISO 8601
+    today         the date whose allocations were built (YYYY-MM-DD)
+    lab_dir, repo, source_inventory, inventory   absolute paths (inventory: the lab's)
+    ssh           {user, private_key, known_hosts, argv}: argv + ["root@<mgmt address>", cmd...] runs a command
+    namespaces    every namespace the lab made, in creation order
+    links         the lab's interfaces in the root namespace (bwlab-m<g>)
+    gateways      [{name, index, namespace,
+                    mgmt {interface, address, prefixlen, root_interface, root_address},
+                    sshd {port, config, log, pid_file, pid, starttime},
+                    lan_networks [IPv4 networks routed back from upstream],
+                    uplinks [{name, index, lan_interface, switch_namespace, bridge, switch_port,
+                              wan_interface, upstream_namespace, upstream_interface,
+                              gateway_address, server_address, prefixlen,
+                              download_kbit, upload_kbit, reserve_percent,
+                              servers [{port, address, pid_file, log, pid, starttime}],
+                              clients [allocation ids]}]}]
+    clients       [{id, gateway, uplink, namespace, interface, switch_port,
+                    address (first client address), addresses ["a.b.c.d/len", ...],
+                    gateway_address (its default route), gateway_addresses ["a.b.c.d/len", ...],
+                    subnets, server_address, server_port (each client has its own iperf3 server),
+                    download {guaranteed_kbit, max_kbit}, upload {...}, priority}]
+    skipped       [{id, reason}]: allocations in force that have no client, or networks left out
+
+pid is the process id, starttime its start in clock ticks after boot (/proc/<pid>/stat field 22),
+so a later reader can tell the process from a new one that reuses the pid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import ipaddress
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FORMAT = 1
+_VOLATILE = frozenset({"pid", "starttime", "created", "state"})
+PREFIX = "bwlab-"
+ROOT_LINK_PREFIX = "bwlab-m"
+AGENCY_RANGE = ipaddress.IPv4Network("198.18.0.0/16")  # clients and the gateways' LAN side
+FIRST_PORT = 5201
+SSH_PORT = 22
+IP = "ip"
+SSHD = "/usr/sbin/sshd"
+NETNS_DIR = Path("/run/netns")
+START_TIMEOUT = 5.0  # seconds for a daemon to listen
+STOP_TIMEOUT = 3.0  # seconds between SIGTERM and SIGKILL
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+_IFNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,14}\Z")
+
+
+class LabError(Exception):
+    """Something the lab cannot do; the message is one line for the user."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Arguments
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=("up", "down", "status"), help="up: (re)build the lab; down: remove it; status: is it up (exit 0) or not (1)")
+    parser.add_argument("--inventory", default="inventory/production", help="the inventory to replicate (default: %(default)s)")
+    parser.add_argument("--lab-dir", dest="lab_dir", type=Path, default=Path("lab"), help="the lab's files: inventory, keys, pids, lab.json (default: %(default)s)")
+    parser.add_argument("--today", type=_date, metavar="DATE", help="build the allocations in force on this date (default: today in WITA)")
+    parser.add_argument("--rebuild", action="store_true", help="up: build anew even when the lab is already up as planned")
+    parser.add_argument("--no-clients", dest="clients", action="store_false", help="gateways and uplinks only, no client per allocation (for benchmarks with thousands)")
+
+
+def run(args) -> int:
+    root = Path(getattr(args, "repo", None) or ".")
+    lab_dir = args.lab_dir if args.lab_dir.is_absolute() else root / args.lab_dir
+    lab_dir = Path(os.path.abspath(lab_dir))
+    try:
+        if args.action == "up":
+            return up(root, args.inventory, lab_dir, args.today, clients=getattr(args, "clients", True), rebuild=getattr(args, "rebuild", False))
+        if args.action == "down":
+            return down(lab_dir)
+        return status(lab_dir)
+    except LabError as exc:
+        print(f"bandwidth lab {args.action}: error: {exc}", file=sys.stderr)
+        return 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Running commands
+
+
+def _one_line(text: str) -> str:
+    return "; ".join(line.strip() for line in text.strip().splitlines() if line.strip())
+
+
+def _failure(argv: list[str], code: int, stderr: str, stdin: str | None) -> LabError:
+    where = ""
+    match = re.search(r"Command failed \S+:(\d+)", stderr)
+    if match and stdin is not None:  # ip -batch: name the line that failed
+        lines = stdin.splitlines()
+        number = int(match.group(1))
+        if 0 < number <= len(lines):
+            where = f" at line {number} ({lines[number - 1]!r})"
+    message = _one_line(re.sub(r"Command failed \S+:\d+", "", stderr)) or f"exit status {code}"
+    return LabError(f"`{shlex.join(argv)}` failed{where}: {message}")
+
+
+def _run(argv: list[str], stdin: str | None = None, check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess:
+    """Run one command (never through a shell); a failure raises LabError naming the command and its stderr."""
+    try:
+        done = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=timeout, check=False)
+    except FileNotFoundError:
+        raise LabError(f"{argv[0]}: command not found (make setup installs iproute2, openssh-server and iperf3)") from None
+    except subprocess.TimeoutExpired:
+        raise LabError(f"`{shlex.join(argv)}` did not finish within {timeout:g} s") from None
+    if check and done.returncode != 0:
+        raise _failure(argv, done.returncode, done.stderr, stdin)
+    return done
+
+
+def _run_all(jobs: list[tuple[list[str], str | None]], timeout: float = 30) -> None:
+    """Run independent commands at the same time; raise LabError for the first that failed.
+
+    Standard output and error go to temporary files, not pipes: a daemon that keeps an inherited
+    pipe open would make waiting for the pipe hang."""
+    started: list = []
+    with tempfile.TemporaryDirectory(prefix="bwlab-") as folder:
+        try:
+            _start_all(jobs, started, Path(folder))
+            _wait_all(started, timeout)
+        finally:
+            for _argv, _stdin, process, _out in started:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+
+
+def _start_all(jobs: list, started: list, folder: Path) -> None:
+    for number, (argv, stdin) in enumerate(jobs):
+        out = folder / f"{number}.out"
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            process = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL, stdout=fd, stderr=fd)
+        except FileNotFoundError:
+            raise LabError(f"{argv[0]}: command not found (make setup installs iproute2, openssh-server and iperf3)") from None
+        finally:
+            os.close(fd)
+        started.append((argv, stdin, process, out))
+        if stdin is not None:
+            process.stdin.write(stdin.encode())
+            process.stdin.close()
+
+
+def _wait_all(started: list, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    failure = None
+    for argv, stdin, process, out in started:
+        try:
+            code = process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            failure = failure or LabError(f"`{shlex.join(argv)}` did not finish within {timeout:g} s")
+            continue
+        if code != 0 and failure is None:
+            failure = _failure(argv, code, out.read_text(errors="replace"), stdin)
+    if failure:
+        raise failure
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes, by pid
+
+
+def _stat(pid: int) -> tuple[str, int, int] | None:
+    """(state, ppid, starttime) of a process, or None when there is none."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except (OSError, ValueError):
+        return None
+    fields = text.rsplit(")", 1)[1].split()
+    return fields[0], int(fields[1]), int(fields[19])
+
+
+def _alive(pid: int) -> bool:
+    stat = _stat(pid)
+    return stat is not None and stat[0] not in ("Z", "X")
+
+
+def _starttime(pid: int) -> int | None:
+    stat = _stat(pid)
+    return stat[2] if stat else None
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def _comm(pid: int) -> str:
+    try:
+        return "[" + Path(f"/proc/{pid}/comm").read_text().strip() + "]"
+    except OSError:
+        return "?"
+
+
+def _netns_inode(path: str) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
+
+
+def _pids() -> list[int]:
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def _descendants(roots: set[int]) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for pid in _pids():
+        stat = _stat(pid)
+        if stat:
+            children.setdefault(stat[1], []).append(pid)
+    found, todo = set(), list(roots)
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _stop(pids: set[int]) -> None:
+    """SIGSTOP first (no new children), take the descendants too, SIGTERM, then SIGKILL what stays."""
+    pids = {pid for pid in pids if _alive(pid)}
+    for pid in pids:
+        _signal(pid, signal.SIGSTOP)
+    pids |= _descendants(pids)
+    for pid in pids:
+        _signal(pid, signal.SIGTERM)
+        _signal(pid, signal.SIGCONT)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    for pid in pids:
+        if _alive(pid):
+            _signal(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 1
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _signal(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+
+
+def _listening(pid: int, port: int) -> bool:
+    """The process's network namespace has a TCP socket listening on port (/proc/<pid>/net/tcp)."""
+    try:
+        lines = Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return False
+    for line in lines:
+        parts = line.split()
+        if len(parts) > 3 and parts[3] == "0A" and int(parts[1].rsplit(":", 1)[1], 16) == port:
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# The plan: inventory and allocations -> the lab.json description (pids filled in by `up`)
+
+
+def _addr(value: int) -> str:
+    return str(ipaddress.IPv4Address(value))
+
+
+def plan(inventory, allocations: list, today: dt.date, *, lab_dir: Path, root: Path, source_inventory: Path, clients: bool = True) -> dict:
+    """Everything the lab is made of, as the lab.json document (state "building", no pids yet)."""
+    lab_dir = Path(os.path.abspath(lab_dir))
+    ssh_dir, run_dir, log_dir = lab_dir / "ssh", lab_dir / "run", lab_dir / "log"
+    names = sorted(inventory.gateways)
+    if len(names) > 31:
+        raise LabError(f"the lab has room for 31 gateways, the inventory has {len(names)}")
+    doc: dict = {
+        "format": FORMAT,
+        "state": "building",
+        "created": None,
+        "today": today.isoformat(),
+        "lab_dir": str(lab_dir),
+        "repo": str(Path(os.path.abspath(root))),
+        "source_inventory": str(Path(os.path.abspath(source_inventory))),
+        "inventory": str(lab_dir / "inventory"),
+        "ssh": {
+            "user": "root",
+            "private_key": str(ssh_dir / "id_ed25519"),
+            "known_hosts": str(ssh_dir / "known_hosts"),
+            "argv": _ssh_argv(ssh_dir),
+        },
+        "namespaces": [],
+        "links": [],
+        "gateways": [],
+        "clients": [],
+        "skipped": [],
+    }
+    by_uplink: dict[tuple[str, str], list] = {}
+    for allocation in sorted(allocations, key=lambda a: a.id):
+        if not allocation.active_on(today):
+            continue
+        gateway = inventory.gateways.get(allocation.gateway)
+        if gateway is None or allocation.uplink not in gateway.uplinks:
+            doc["skipped"].append({"id": allocation.id, "reason": f"{allocation.gateway}/{allocation.uplink} is not in the inventory"})
+            continue
+        by_uplink.setdefault((allocation.gateway, allocation.uplink), []).append(allocation)
+
+    for g, name in enumerate(names):
+        gateway = inventory.gateways[name]
+        if not _NAME.match(name):
+            raise LabError(f"gateway name {name!r} cannot name a namespace (letters, digits, '.', '_', '-')")
+        namespace = PREFIX + name
+        entry = {
+            "name": name,
+            "index": g,
+            "namespace": namespace,
+            "mgmt": {"interface": "mgmt0", "address": f"198.19.255.{4 * g + 2}", "prefixlen": 30, "root_interface": f"{ROOT_LINK_PREFIX}{g}", "root_address": f"198.19.255.{4 * g + 1}"},
+            "sshd": {
+                "port": SSH_PORT,
+                "config": str(ssh_dir / f"sshd_config-{name}"),
+                "log": str(log_dir / f"sshd-{name}.log"),
+                "pid_file": str(run_dir / f"sshd-{name}.pid"),
+                "pid": None,
+                "starttime": None,
+            },
+            "lan_networks": [],
+            "uplinks": [],
+        }
+        doc["namespaces"].append(namespace)
+        doc["links"].append(entry["mgmt"]["root_interface"])
+        for network in gateway.lan_networks:
+            if network.version != 4:
+                continue
+            if not _inside(network, AGENCY_RANGE):
+                doc["skipped"].append({"id": name, "reason": f"LAN network {network} is outside {AGENCY_RANGE}, the lab's agency range: not routed"})
+                continue
+            entry["lan_networks"].append(str(network))
+        used_interfaces = {"lo", "mgmt0"} | {f"wan{u}" for u in range(len(gateway.uplinks))}
+        taken: list[tuple[ipaddress.IPv4Network, str]] = []  # agency subnets on this gateway
+        if len(gateway.uplinks) > 8:
+            raise LabError(f"{name}: the lab has room for 8 uplinks per gateway, it has {len(gateway.uplinks)}")
+        for u, uplink in enumerate(gateway.uplinks.values()):
+            if not _NAME.match(uplink.name):
+                raise LabError(f"{name}: uplink name {uplink.name!r} cannot name a namespace")
+            if not _IFNAME.match(uplink.lan_interface) or uplink.lan_interface in used_interfaces:
+                raise LabError(f"{name}/{uplink.name}: lan_interface {uplink.lan_interface!r} cannot be used in the lab (at most 15 characters; not lo, mgmt0 or wan<n>)")
+            used_interfaces.add(uplink.lan_interface)
+            transit = 8 * g + u
+            switch, upstream = f"{PREFIX}{name}-{uplink.name}-lan", f"{PREFIX}{name}-{uplink.name}-wan"
+            up_entry = {
+                "name": uplink.name,
+                "index": u,
+                "lan_interface": uplink.lan_interface,
+                "switch_namespace": switch,
+                "bridge": "br0",
+                "switch_port": "p0",
+                "wan_interface": f"wan{u}",
+                "upstream_namespace": upstream,
+                "upstream_interface": "wan0",
+                "gateway_address": f"198.19.{transit}.1",
+                "server_address": f"198.19.{transit}.2",
+                "prefixlen": 30,
+                "download_kbit": uplink.download_kbit,
+                "upload_kbit": uplink.upload_kbit,
+                "reserve_percent": uplink.reserve_percent,
+                "servers": [],
+                "clients": [],
+            }
+            doc["namespaces"] += [switch, upstream]
+            for allocation in by_uplink.get((name, uplink.name), []) if clients else []:
+                client = _plan_client(allocation, entry, up_entry, taken, doc["skipped"])
+                if client:
+                    up_entry["clients"].append(client["id"])
+                    doc["clients"].append(client)
+                    doc["namespaces"].append(client["namespace"])
+            for index in range(max(1, len(up_entry["clients"]))):
+                port = FIRST_PORT + index
+                stem = f"iperf3-{name}-{uplink.name}-{port}"
+                pid_file, log = str(run_dir / f"{stem}.pid"), str(log_dir / f"{stem}.log")
+                up_entry["servers"].append({"port": port, "address": up_entry["server_address"], "pid_file": pid_file, "log": log, "pid": None, "starttime": None})
+            entry["uplinks"].append(up_entry)
+        doc["gateways"].append(entry)
+    duplicates = {n for n in doc["namespaces"] if doc["namespaces"].count(n) > 1}
+    if duplicates:
+        raise LabError(f"two parts of the lab would share the namespace name {sorted(duplicates)[0]}")
+    return doc
+
+
+def _inside(subnet, network: ipaddress.IPv4Network) -> bool:
+    return subnet.version == 4 and network.supernet_of(ipaddress.IPv4Network((subnet.address, subnet.prefixlen)))
+
+
+def _plan_client(allocation, gateway: dict, uplink: dict, taken: list, skipped: list) -> dict | None:
+    """The client namespace of one allocation, or None (and a reason in skipped)."""
+    subnets = []
+    for subnet in allocation.subnets:
+        if subnet.version != 4:
+            continue  # the lab is IPv4 only
+        network = ipaddress.IPv4Network((subnet.address, subnet.prefixlen))
+        if subnet.prefixlen > 30:
+            skipped.append({"id": allocation.id, "reason": f"subnet {network} is smaller than /30: no room for a gateway and a client"})
+            continue
+        if not _inside(subnet, AGENCY_RANGE):
+            skipped.append({"id": allocation.id, "reason": f"subnet {network} is outside {AGENCY_RANGE}, the lab's agency range"})
+            continue
+        if not any(ipaddress.IPv4Network(lan).supernet_of(network) for lan in gateway["lan_networks"]):
+            skipped.append({"id": allocation.id, "reason": f"subnet {network} is not inside a LAN network of {gateway['name']}"})
+            continue
+        clash = next((owner for other, owner in taken if other.overlaps(network)), None)
+        if clash:
+            skipped.append({"id": allocation.id, "reason": f"subnet {network} overlaps a subnet of {clash} on {gateway['name']}"})
+            continue
+        taken.append((network, allocation.id))
+        subnets.append(subnet)
+    if not subnets:
+        skipped.append({"id": allocation.id, "reason": "no IPv4 subnet the lab can use: no client"})
+        return None
+    if not _NAME.match(allocation.id):
+        raise LabError(f"allocation id {allocation.id!r} cannot name a namespace")
+    port_index = len(uplink["clients"])
+    return {
+        "id": allocation.id,
+        "gateway": gateway["name"],
+        "uplink": uplink["name"],
+        "namespace": f"{PREFIX}{gateway['name']}-{allocation.id.lower()}",
+        "interface": "lan0",
+        "switch_port": f"p{port_index + 1}",
+        "address": _addr(subnets[0].address + 2),
+        "addresses": [f"{_addr(s.address + 2)}/{s.prefixlen}" for s in subnets],
+        "gateway_address": _addr(subnets[0].address + 1),
+        "gateway_addresses": [f"{_addr(s.address + 1)}/{s.prefixlen}" for s in subnets],
+        "subnets": [str(s) for s in subnets],
+        "server_address": uplink["server_address"],
+        "server_port": FIRST_PORT + port_index,
+        "download": {"guaranteed_kbit": allocation.download.guaranteed_kbit, "max_kbit": allocation.download.max_kbit},
+        "upload": {"guaranteed_kbit": allocation.upload.guaranteed_kbit, "max_kbit": allocation.upload.max_kbit},
+        "priority": allocation.priority,
+    }
+
+
+def _ssh_argv(ssh_dir: Path) -> list[str]:
+    known_hosts = ssh_dir / "known_hosts"
+    return ["ssh", "-F", "none", "-i", str(ssh_dir / "id_ed25519"), "-o", "IdentitiesOnly=yes", "-o", f"UserKnownHostsFile={known_hosts}", "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes"]
+
+
+# ---------------------------------------------------------------------------------------------
+# up
+
+
+def _require_root() -> None:
+    if os.geteuid() != 0:
+        raise LabError("the lab needs root (network namespaces, veths, sshd)")
+
+
+def _topology(doc):
+    """The lab description without what changes from one build to the next (pids, times)."""
+    if isinstance(doc, dict):
+        return {k: _topology(v) for k, v in doc.items() if k not in _VOLATILE}
+    if isinstance(doc, list):
+        return [_topology(v) for v in doc]
+    return doc
+
+
+def up(root: Path, inventory_dir: str, lab_dir: Path, today: dt.date | None, clients: bool = True, rebuild: bool = False) -> int:
+    from bandwidth import loader
+    from bandwidth.checker import local_today
+
+    _require_root()
+    started = time.monotonic()
+    try:
+        inventory, problems = loader.load_inventory(root, inventory_dir)
+    except loader.UsageError as exc:
+        raise LabError(str(exc)) from None
+    if problems:
+        first = problems[0]
+        raise LabError(f"the inventory has {len(problems)} problem(s), first {first.path}:{first.line}: {first.message} (run `bandwidth check`)")
+    if not inventory.gateways:
+        raise LabError(f"{inventory_dir}: no gateways to build")
+    allocations, found, _blobs, _files = loader.load_allocations(root)
+    doc = plan(inventory, allocations, today or local_today(), lab_dir=lab_dir, root=root, source_inventory=root / inventory_dir, clients=clients)
+
+    current = _read_json(lab_dir, strict=False)
+    if not rebuild and current and current.get("format") == FORMAT and _topology(current) == _topology(doc) and status(lab_dir, quiet=True) == 0:
+        print(f"lab already up as planned (allocations of {doc['today']}); nothing to do (--rebuild builds it anew)")
+        return 0
+    if ((lab_dir / "lab.json").exists() or _leftovers()) and down(lab_dir, quiet=True) != 0:
+        raise LabError("the lab that is there could not be removed (see above)")
+    for sub in ("ssh", "run", "log", "inventory"):
+        (lab_dir / sub).mkdir(parents=True, exist_ok=True)
+    (lab_dir / "ssh").chmod(0o700)
+    host_key = _keys(lab_dir / "ssh")
+    _write_json(lab_dir / "lab.json", doc)  # first, so that `down` finds a half-built lab
+    try:
+        _build_network(doc)
+        _start_daemons(doc, lab_dir)
+    except LabError as exc:
+        raise LabError(f"{exc} (the lab is half built; `bandwidth lab down` removes it)") from None
+    _write_inventory(doc, Path(doc["source_inventory"]), lab_dir / "inventory")
+    (lab_dir / "ssh" / "known_hosts").write_text("".join(f"{gw['mgmt']['address']} {host_key}\n" for gw in doc["gateways"]))
+    doc["state"] = "up"
+    doc["created"] = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    _write_json(lab_dir / "lab.json", doc)
+
+    for item in doc["skipped"]:
+        print(f"bandwidth lab up: warning: {item['id']}: {item['reason']}", file=sys.stderr)
+    if found:
+        print(f"bandwidth lab up: warning: {len(found)} problem(s) in request files; those files are left out (run `bandwidth check`)", file=sys.stderr)
+    uplinks = sum(len(gw["uplinks"]) for gw in doc["gateways"])
+    print(f"lab up in {time.monotonic() - started:.1f} s: {len(doc['gateways'])} gateway(s), {uplinks} uplink(s), {len(doc['clients'])} client(s) as of {doc['today']}")
+    print(f"  inventory: {doc['inventory']}")
+    for gw in doc["gateways"]:
+        print(f"  {gw['name']}: {shlex.join(doc['ssh']['argv'])} root@{gw['mgmt']['address']}")
+    return 0
+
+
+def _leftovers() -> bool:
+    return bool(_lab_namespaces() or _root_links())
+
+
+def _lab_namespaces() -> list[str]:
+    try:
+        return sorted(name for name in os.listdir(NETNS_DIR) if name.startswith(PREFIX))
+    except FileNotFoundError:
+        return []
+
+
+def _root_links() -> list[str]:
+    return sorted(name for name in os.listdir("/sys/class/net") if name.startswith(ROOT_LINK_PREFIX))
+
+
+def _keys(ssh_dir: Path) -> str:
+    """The lab's host key and client key (made once, then reused); returns the host public key."""
+    jobs = []
+    for name, comment in (("ssh_host_ed25519_key", "bandwidth-lab-host"), ("id_ed25519", "bandwidth-lab-client")):
+        key = ssh_dir / name
+        if not (key.is_file() and key.with_suffix(".pub").is_file()):
+            for stale in (key, key.with_suffix(".pub")):
+                stale.unlink(missing_ok=True)
+            jobs.append((["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(key)], None))
+    _run_all(jobs)
+    client = (ssh_dir / "id_ed25519.pub").read_text().strip()
+    (ssh_dir / "authorized_keys").write_text(f'from="198.19.255.0/24" {client}\n')
+    return " ".join((ssh_dir / "ssh_host_ed25519_key.pub").read_text().split()[:2])
+
+
+def _build_network(doc: dict) -> None:
+    """Namespaces and veths in one batch from the root namespace, then one batch inside each namespace."""
+    root = [f"netns add {ns}" for ns in doc["namespaces"]]
+    inside: dict[str, list[str]] = {ns: ["link set dev lo up"] for ns in doc["namespaces"]}
+    clients = {c["id"]: c for c in doc["clients"]}
+    for gw in doc["gateways"]:
+        ns, mgmt = gw["namespace"], gw["mgmt"]
+        root += [
+            f"link add name {mgmt['root_interface']} type veth peer name {mgmt['interface']} netns {ns}",
+            f"addr add {mgmt['root_address']}/{mgmt['prefixlen']} dev {mgmt['root_interface']}",
+            f"link set dev {mgmt['root_interface']} up",
+        ]
+        inside[ns] += [f"addr add {mgmt['address']}/{mgmt['prefixlen']} dev {mgmt['interface']}", f"link set dev {mgmt['interface']} up"]
+        for uplink in gw["uplinks"]:
+            switch, upstream, bridge = uplink["switch_namespace"], uplink["upstream_namespace"], uplink["bridge"]
+            root += [
+                f"link add name {uplink['lan_interface']} netns {ns} type veth peer name {uplink['switch_port']} netns {switch}",
+                f"link add name {uplink['wan_interface']} netns {ns} type veth peer name {uplink['upstream_interface']} netns {upstream}",
+            ]
+            inside[switch] += [f"link add name {bridge} type bridge", f"link set dev {bridge} up", f"link set dev {uplink['switch_port']} master {bridge}", f"link set dev {uplink['switch_port']} up"]
+            inside[ns] += [f"addr add {uplink['gateway_address']}/{uplink['prefixlen']} dev {uplink['wan_interface']}", f"link set dev {uplink['wan_interface']} up"]
+            inside[upstream] += [f"addr add {uplink['server_address']}/{uplink['prefixlen']} dev {uplink['upstream_interface']}", f"link set dev {uplink['upstream_interface']} up"]
+            inside[upstream] += [f"route add {network} via {uplink['gateway_address']} dev {uplink['upstream_interface']}" for network in gw["lan_networks"]]
+            for client_id in uplink["clients"]:
+                client = clients[client_id]
+                root.append(f"link add name {client['interface']} netns {client['namespace']} type veth peer name {client['switch_port']} netns {switch}")
+                inside[switch] += [f"link set dev {client['switch_port']} master {bridge}", f"link set dev {client['switch_port']} up"]
+                inside[ns] += [f"addr add {address} dev {uplink['lan_interface']}" for address in client["gateway_addresses"]]
+                inside[client["namespace"]] += [f"addr add {address} dev {client['interface']}" for address in client["addresses"]]
+                inside[client["namespace"]] += [f"link set dev {client['interface']} up", f"route add default via {client['gateway_address']} dev {client['interface']}"]
+            inside[ns].append(f"link set dev {uplink['lan_interface']} up")
+    _run([IP, "-batch", "-"], stdin="".join(line + "\n" for line in root))
+    _run_all([([IP, "-n", ns, "-batch", "-"], "".join(line + "\n" for line in lines)) for ns, lines in inside.items()])
+
+
+def _start_daemons(doc: dict, lab_dir: Path) -> None:
+    """Forwarding on, sshd in each gateway, the iperf3 servers upstream; then wait until all listen."""
+    Path("/run/sshd").mkdir(parents=True, exist_ok=True)  # sshd's privilege separation directory
+    jobs = []
+    daemons = []  # (what, entry, port)
+    for gw in doc["gateways"]:
+        jobs.append(([IP, "netns", "exec", gw["namespace"], "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"], None))
+        sshd = gw["sshd"]
+        Path(sshd["config"]).write_text(_sshd_config(gw, lab_dir / "ssh"))
+        Path(sshd["pid_file"]).unlink(missing_ok=True)
+        jobs.append(([IP, "netns", "exec", gw["namespace"], SSHD, "-f", sshd["config"], "-E", sshd["log"]], None))
+        daemons.append((f"sshd of {gw['name']} on {gw['mgmt']['address']}:{SSH_PORT}", sshd, SSH_PORT))
+        for uplink in gw["uplinks"]:
+            for server in uplink["servers"]:
+                Path(server["pid_file"]).unlink(missing_ok=True)
+                argv = ["iperf3", "-s", "-D", "-B", server["address"], "-p", str(server["port"]), "--pidfile", server["pid_file"], "--logfile", server["log"]]
+                jobs.append(([IP, "netns", "exec", uplink["upstream_namespace"], *argv], None))
+                daemons.append((f"iperf3 server of {gw['name']}/{uplink['name']} on {server['address']}:{server['port']}", server, server["port"]))
+    _run_all(jobs)
+    deadline = time.monotonic() + START_TIMEOUT
+    waiting = list(daemons)
+    while waiting:
+        still = []
+        for what, entry, port in waiting:
+            pid = _read_pid(Path(entry["pid_file"]))
+            if pid and _alive(pid) and _listening(pid, port):
+                entry["pid"], entry["starttime"] = pid, _starttime(pid)
+            else:
+                still.append((what, entry, port))
+        waiting = still
+        if waiting and time.monotonic() > deadline:
+            what, entry, _port = waiting[0]
+            raise LabError(f"{what} is not listening after {START_TIMEOUT:g} s; {entry['log']}: {_tail(Path(entry['log']))}")
+        if waiting:
+            time.sleep(0.01)
+
+
+def _tail(path: Path) -> str:
+    try:
+        lines = path.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return "no log"
+    return _one_line("\n".join(lines[-3:])) or "empty log"
+
+
+def _sshd_config(gw: dict, ssh_dir: Path) -> str:
+    return f"""\
+# bandwidth lab: sshd of {gw["name"]} in namespace {gw["namespace"]} (written by `bandwidth lab up`)
+Port {SSH_PORT}
+ListenAddress {gw["mgmt"]["address"]}
+AddressFamily inet
+HostKey {ssh_dir / "ssh_host_ed25519_key"}
+AuthorizedKeysFile {ssh_dir / "authorized_keys"}
+PidFile {gw["sshd"]["pid_file"]}
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+UseDNS no
+X11Forwarding no
+AllowAgentForwarding no
+AllowTcpForwarding no
+PermitTunnel no
+MaxSessions 50
+MaxStartups 50:30:100
+Subsystem sftp internal-sftp
+"""
+
+
+def _write_inventory(doc: dict, source: Path, target: Path) -> None:
+    import yaml
+
+    ssh = doc["ssh"]
+    common = f"-F none -o IdentitiesOnly=yes -o UserKnownHostsFile={shlex.quote(ssh['known_hosts'])} -o StrictHostKeyChecking=yes"
+    hosts = {
+        gw["name"]: {
+            "ansible_host": gw["mgmt"]["address"],
+            "ansible_user": "root",
+            "ansible_ssh_private_key_file": ssh["private_key"],
+            "ansible_ssh_common_args": common,
+            "ansible_python_interpreter": "/usr/bin/python3",
+        }
+        for gw in doc["gateways"]
+    }
+    header = f"# The lab's replica of {source} (written by `bandwidth lab up`; do not edit).\n"
+    (target / "hosts.yml").write_text(header + yaml.safe_dump({"all": {"children": {"gateways": {"hosts": hosts}}}}, sort_keys=False, width=1000))
+    host_vars = target / "host_vars"
+    if host_vars.exists():
+        shutil.rmtree(host_vars)
+    host_vars.mkdir()
+    for gw in doc["gateways"]:
+        for ext in (".yml", ".yaml"):
+            path = source / "host_vars" / f"{gw['name']}{ext}"
+            if path.is_file():
+                shutil.copyfile(path, host_vars / path.name)
+                break
+    (target / "group_vars").mkdir(exist_ok=True)
+    (target / "group_vars" / "gateways.yml").write_text("# The lab's kernel has no fq_codel (written by `bandwidth lab up`).\nbandwidth_leaf_qdisc: pfifo\n")
+
+
+def _write_json(path: Path, doc: dict) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(doc, indent=1) + "\n")
+    os.replace(temporary, path)
+
+
+def _read_json(lab_dir: Path, strict: bool = True) -> dict | None:
+    """lab.json, or None when there is none. Not strict (for `down`): whatever can be read, so
+    that a broken or older description still leads to its namespaces."""
+    try:
+        doc = json.loads((lab_dir / "lab.json").read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        if not strict:
+            return None
+        raise LabError(f"{lab_dir / 'lab.json'}: unreadable ({exc}); `bandwidth lab down` removes the lab") from None
+    if not strict:
+        return doc if isinstance(doc, dict) else None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise LabError(f"{lab_dir / 'lab.json'}: not a lab description of format {FORMAT}")
+    return doc
+
+
+# ---------------------------------------------------------------------------------------------
+# down
+
+
+def _lab_processes(inodes: dict, pid_files: list[Path], marker: str) -> tuple[dict, set, list]:
+    """One look at /proc: the live processes in the namespaces (pid -> namespace), the lab's own
+    (pid files, command lines naming the lab folder, and their children), and the others."""
+    parents: dict[int, int] = {}
+    inside: dict[int, str] = {}
+    for pid in _pids():
+        stat = _stat(pid)
+        if stat is None or stat[0] in ("Z", "X"):
+            continue
+        parents[pid] = stat[1]
+        ns = inodes.get(_netns_inode(f"/proc/{pid}/ns/net")) if inodes else None
+        if ns:
+            inside[pid] = ns
+    ours = {pid for pid in inside if marker in _cmdline(pid)}
+    for path in pid_files:
+        pid = _read_pid(path)
+        if pid in parents and (pid in inside or marker in _cmdline(pid)):
+            ours.add(pid)
+
+    def owned(pid: int) -> bool:
+        seen = set()
+        while pid > 1 and pid not in seen:
+            if pid in ours:
+                return True
+            seen.add(pid)
+            pid = parents.get(pid, 0)
+        return False
+
+    return inside, ours, sorted(pid for pid in inside if not owned(pid))
+
+
+def down(lab_dir: Path, quiet: bool = False) -> int:
+    """Stop the lab's processes, delete its namespaces and root links, and any leftover bwlab-
+    namespace and bwlab-m link too. 0 when nothing of a lab is left.
+
+    The lab's processes are those of its pid files, those in the lab's namespaces whose command
+    line names the lab folder, and their children (SSH sessions). When anything else runs in a
+    bwlab- namespace (another lab folder's lab, or a stray command), nothing is touched at all."""
+    _require_root()
+    started = time.monotonic()
+    doc = _read_json(lab_dir, strict=False) or {}
+    namespaces = list(dict.fromkeys([ns for ns in doc.get("namespaces", []) if isinstance(ns, str) and ns.startswith(PREFIX)] + _lab_namespaces()))
+    inodes = {inode: ns for ns in namespaces if (inode := _netns_inode(str(NETNS_DIR / ns)))}
+    marker = str(lab_dir) + "/"
+
+    pid_files = sorted((lab_dir / "run").glob("*.pid"))
+    deadline = time.monotonic() + 1
+    while True:  # a process that ends while we look (an SSH connection closing) is no stranger
+        inside, ours, foreign = _lab_processes(inodes, pid_files, marker)
+        if not foreign or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    if foreign:
+        for pid in foreign[:5]:
+            stat = _stat(pid) or ("?", "?", "?")
+            what = _cmdline(pid)[:150] or _comm(pid)
+            print(f"bandwidth lab down: error: namespace {inside[pid]} has process {pid} ({what}; state {stat[0]}, parent {stat[1]}), which the lab in {lab_dir} did not start", file=sys.stderr)
+        others = sorted({m.group(1) for pid in foreign if (m := re.search(r"(/\S+)/(?:ssh/sshd_config-|run/)", _cmdline(pid)))})
+        hint = f"; it belongs to the lab in {', '.join(others)}: `bandwidth lab down --lab-dir {others[0]}`" if others else "; stop it, then run down again"
+        print(f"bandwidth lab down: error: {len(foreign)} process(es) this lab did not start run in bwlab- namespaces: nothing was removed{hint}", file=sys.stderr)
+        return 1
+    _stop(ours)
+
+    problems = [f"process {pid} in namespace {ns} is still running" for pid, ns in inside.items() if _alive(pid)]
+    links = list(dict.fromkeys([link for link in doc.get("links", []) if isinstance(link, str) and link.startswith(ROOT_LINK_PREFIX)] + _root_links()))
+    links = [link for link in links if Path("/sys/class/net", link).exists()]
+    commands = [f"link del dev {link}" for link in links] + [f"netns del {ns}" for ns in namespaces]
+    if commands:
+        _run([IP, "-force", "-batch", "-"], stdin="".join(c + "\n" for c in commands), check=False)
+    problems += [f"namespace {ns} could not be deleted" for ns in _lab_namespaces()]
+    problems += [f"link {link} could not be deleted" for link in _root_links()]
+    for path in pid_files:
+        path.unlink(missing_ok=True)
+    if not problems:
+        (lab_dir / "lab.json").unlink(missing_ok=True)
+    for problem in problems:
+        print(f"bandwidth lab down: error: {problem}", file=sys.stderr)
+    if not quiet:
+        print(f"lab down in {time.monotonic() - started:.1f} s: stopped {len(ours)} process(es) and their children, removed {len(namespaces)} namespace(s) and {len(links)} link(s)")
+    return 1 if problems else 0
+
+
+# ---------------------------------------------------------------------------------------------
+# status
+
+
+def _reachable(address: str, port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection((address, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _daemon_alive(entry: dict) -> int | None:
+    pid = _read_pid(Path(entry["pid_file"]))
+    if pid and _alive(pid) and (entry.get("starttime") is None or _starttime(pid) == entry["starttime"]):
+        return pid
+    return None
+
+
+def status(lab_dir: Path, quiet: bool = False) -> int:
+    doc = _read_json(lab_dir, strict=not quiet)
+    say = (lambda *_args, **_kwargs: None) if quiet else print  # quiet: only the answer matters
+    if doc is None:
+        leftovers = _lab_namespaces() + _root_links()
+        extra = f"; leftovers of a lab: {', '.join(leftovers)} (`bandwidth lab down` removes them)" if leftovers else ""
+        say(f"no lab in {lab_dir} (`bandwidth lab up` builds one){extra}")
+        return 1
+    ok = doc.get("state") == "up"
+    say(f"lab {lab_dir}: {doc.get('state')}" + (f" since {doc['created']}" if doc.get("created") else "") + f", allocations of {doc.get('today')}")
+    present = set(_lab_namespaces())
+    for gw in doc["gateways"]:
+        clients = [c for c in doc["clients"] if c["gateway"] == gw["name"]]
+        servers = [s for uplink in gw["uplinks"] for s in uplink["servers"]]
+        has_ns = gw["namespace"] in present
+        pid = _daemon_alive(gw["sshd"])
+        reachable = _reachable(gw["mgmt"]["address"], gw["sshd"]["port"])
+        clients_up = sum(c["namespace"] in present for c in clients)
+        switches_up = all(u["switch_namespace"] in present and u["upstream_namespace"] in present for u in gw["uplinks"])
+        servers_up = sum(_daemon_alive(s) is not None for s in servers)
+        good = has_ns and pid is not None and reachable and switches_up and clients_up == len(clients) and servers_up == len(servers)
+        ok = ok and good
+        say(
+            f"  {gw['name']}: namespace {'present' if has_ns else 'MISSING'}"
+            f", sshd {f'pid {pid} alive' if pid else 'NOT RUNNING'}"
+            f", ssh {gw['mgmt']['address']}:{gw['sshd']['port']} {'reachable' if reachable else 'UNREACHABLE'}"
+            f", clients {clients_up}/{len(clients)}"
+            f", uplinks {'present' if switches_up else 'MISSING'}"
+            f", iperf3 servers {servers_up}/{len(servers)}"
+        )
+    say("lab is up" if ok else "lab is NOT fully up (`bandwidth lab up` rebuilds it)")
+    return 0 if ok else 1

@@ -1,0 +1,60 @@
+"""`bandwidth render`: what each gateway must look like today, as device specs for tc.
+
+The Ansible module `bandwidth_tc` takes these specs and converges the live tc state to them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bandwidth import tcstate
+from bandwidth.model import Allocation, Gateway, Inventory
+
+DEFAULT_CLASS_MIN_KBIT = 64  # the unclassified class keeps at least this, even with no reserve
+
+
+def ifb_name(lan_interface: str, configured: str | None) -> str:
+    return configured or f"ifb-{lan_interface}"[:15]
+
+
+def gateway_spec(gateway: Gateway, allocations: list[Allocation], today: dt.date) -> dict:
+    """Devices, ifbs and redirects for one gateway, from the allocations in force today."""
+    active = [a for a in allocations if a.gateway == gateway.name and a.active_on(today)]
+    devices, redirects, ifbs = [], [], []
+    for uplink in gateway.uplinks.values():
+        mine = sorted((a for a in active if a.uplink == uplink.name), key=lambda a: a.id)
+        minors = tcstate.assign_minors([a.id for a in mine])
+        ifb = ifb_name(uplink.lan_interface, uplink.ifb_interface)
+        for direction, device in (("download", uplink.lan_interface), ("upload", ifb)):
+            devices.append({
+                "device": device,
+                "direction": direction,
+                "uplink": uplink.name,
+                "capacity_kbit": uplink.capacity(direction),
+                "default_kbit": max(uplink.reserve(direction), DEFAULT_CLASS_MIN_KBIT),
+                "classes": [
+                    {"minor": minors[a.id], "label": a.id, "rate_kbit": a.rate(direction).guaranteed_kbit, "ceil_kbit": a.rate(direction).max_kbit, "prio": a.priority}
+                    for a in mine
+                ],
+                "filters": [{"family": net.version, "prefix": str(net), "minor": minors[a.id]} for a in mine for net in a.subnets],
+            })  # fmt: skip
+        redirects.append({"device": uplink.lan_interface, "ifb": ifb})
+        ifbs.append(ifb)
+    return {"gateway": gateway.name, "devices": devices, "redirects": redirects, "ifbs": ifbs}
+
+
+def render(inventory: Inventory, allocations: list[Allocation], today: dt.date) -> dict:
+    return {
+        "today": today.isoformat(),
+        "gateways": {name: gateway_spec(gateway, allocations, today) for name, gateway in sorted(inventory.gateways.items())},
+    }
+
+
+def batch_text(spec: dict, leaf: str) -> str:
+    """The full tc batch for one gateway (the dry run: what an empty gateway would get)."""
+    lines = []
+    for device in spec["devices"]:
+        lines += tcstate.full_build(device, leaf)
+    for redirect in spec["redirects"]:  # last: upload reaches the ifb once its tree is there
+        lines += [tcstate.qdisc_ingress(redirect["device"]), tcstate.filter_redirect(redirect["device"], redirect["ifb"])]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,192 @@
+"""playbooks/apply.yml on the lab: real tc in network namespaces, reached over real SSH."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import BANDWIDTH, ROOT
+
+pytestmark = pytest.mark.lab
+
+ANSIBLE_PLAYBOOK = str(Path(BANDWIDTH).with_name("ansible-playbook"))
+COPIED = ("allocations", "inventory", "playbooks", "roles", "schemas", "scripts", "ansible.cfg")
+
+
+class Lab:
+    """A copy of the repository with its own lab, so tests may edit allocations freely."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def run(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess:
+        env = {**os.environ, "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1"}
+        done = subprocess.run(argv, cwd=self.path, capture_output=True, text=True, timeout=600, env=env, check=False)
+        if check and done.returncode != 0:
+            raise AssertionError(f"{argv} failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
+        return done
+
+    def apply(self, *extra: str, check: bool = True) -> subprocess.CompletedProcess:
+        return self.run(ANSIBLE_PLAYBOOK, "-i", "lab/inventory", "playbooks/apply.yml", *extra, check=check)
+
+    def tc(self, gateway: str, *args: str) -> str:
+        return subprocess.run(["ip", "netns", "exec", f"bwlab-{gateway}", "tc", *args], capture_output=True, text=True, check=True).stdout
+
+    def classes(self, gateway: str, device: str) -> dict[str, str]:
+        """classid -> its line of `tc class show` without counters."""
+        found = {}
+        for line in self.tc(gateway, "class", "show", "dev", device).splitlines():
+            parts = line.split()
+            if len(parts) > 2 and parts[0] == "class":
+                found[parts[2]] = line.strip()
+        return found
+
+    def sent_bytes(self, gateway: str, device: str) -> dict[str, int]:
+        text = self.tc(gateway, "-s", "class", "show", "dev", device)
+        return {m.group(1): int(m.group(2)) for m in re.finditer(r"class htb (\S+) .*?\n Sent (\d+) bytes", text)}
+
+    def filters(self, gateway: str, device: str) -> str:
+        return self.tc(gateway, "filter", "show", "dev", device, "parent", "1:")
+
+    def edit(self, rel: str, old: str, new: str) -> None:
+        path = self.path / rel
+        text = path.read_text()
+        assert old in text, f"{old!r} not in {rel}"
+        path.write_text(text.replace(old, new))
+
+
+def recap_changed(output: str) -> dict[str, int]:
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}
+
+
+def minor(request_id: str) -> str:
+    from bandwidth.tcstate import minor_for
+
+    return f"1:{minor_for(request_id):x}"
+
+
+def ping(lab: Lab, request_id: str, count: int = 3) -> None:
+    """A little real traffic from an agency's client through the gateway, so counters move."""
+    import json
+
+    description = json.loads((lab.path / "lab" / "lab.json").read_text())
+    client = next(c for c in description["clients"] if c["id"] == request_id)
+    subprocess.run(["ip", "netns", "exec", client["namespace"], "ping", "-q", "-c", str(count), "-i", "0.2", "-W", "1", client["server_address"]], capture_output=True, check=True)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    path = tmp_path_factory.mktemp("repo")
+    for name in COPIED:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, path / name, symlinks=True)
+        else:
+            shutil.copy(source, path / name)
+    (path / ".venv").symlink_to(ROOT / ".venv")
+    instance = Lab(path)
+    try:
+        instance.run(BANDWIDTH, "lab", "up")
+        instance.apply()
+        yield instance
+    finally:
+        instance.run(BANDWIDTH, "lab", "down", check=False)
+
+
+def test_apply_shapes_every_allocation_class_by_class(lab: Lab):
+    classes = lab.classes("gw-samarinda", "eth1")
+    assert classes["1:1"].startswith("class htb 1:1 root rate 1Gbit ceil 1Gbit")
+    assert "rate 100Mbit ceil 1Gbit" in classes["1:2"] and "prio 7" in classes["1:2"]
+    # BW-2026-0001: download 50/100, priority 2; upload 20/40 on the ifb.
+    assert re.search(rf"class htb {minor('BW-2026-0001')} parent 1:1 leaf \S+ prio 2 rate 50Mbit ceil 100Mbit", classes[minor("BW-2026-0001")])
+    upload = lab.classes("gw-samarinda", "ifb-eth1")
+    assert re.search(r"prio 2 rate 20Mbit ceil 40Mbit", upload[minor("BW-2026-0001")])
+    # Every allocation of the gateway has its class; unshaped traffic has the default class.
+    for request_id in ("BW-2026-0001", "BW-2026-0002", "BW-2026-0003", "BW-2026-0004", "BW-2026-0005", "BW-2026-0006"):
+        assert minor(request_id) in classes
+    assert set(lab.classes("gw-samarinda", "eth2")) == {"1:1", "1:2", minor("BW-2026-0007"), minor("BW-2026-0008"), minor("BW-2026-0009")}
+    filters = lab.filters("gw-samarinda", "eth1")
+    assert f"flowid {minor('BW-2026-0001')}" in filters and "match c6120a00/ffffff00 at 16" in filters
+    assert "match c6120a00/ffffff00 at 12" in lab.filters("gw-samarinda", "ifb-eth1")  # upload matches the source
+    ingress = lab.tc("gw-samarinda", "filter", "show", "dev", "eth1", "parent", "ffff:")
+    assert "Egress Redirect to device ifb-eth1" in ingress
+    leaf = lab.tc("gw-samarinda", "qdisc", "show", "dev", "eth1")
+    assert f"qdisc pfifo {minor('BW-2026-0001')[2:]}: parent {minor('BW-2026-0001')}" in leaf
+
+
+def test_traffic_lands_in_the_allocations_class(lab: Lab):
+    before = lab.sent_bytes("gw-samarinda", "eth1")[minor("BW-2026-0002")]
+    ping(lab, "BW-2026-0002")
+    assert lab.sent_bytes("gw-samarinda", "eth1")[minor("BW-2026-0002")] > before  # replies to the client: download
+    assert lab.sent_bytes("gw-samarinda", "ifb-eth1")[minor("BW-2026-0002")] > 0  # requests from it: upload
+
+
+def test_second_run_changes_nothing(lab: Lab):
+    done = lab.apply()
+    assert recap_changed(done.stdout) == {"localhost": 0, "gw-samarinda": 0, "gw-balikpapan": 0}
+
+
+def test_one_change_is_planned_then_applied_minimally(lab: Lab):
+    ping(lab, "BW-2026-0001")
+    ping(lab, "BW-2026-0003")
+    lab.edit("allocations/gw-samarinda/BW-2026-0003.yaml", "download: {guaranteed_mbps: 60, max_mbps: 120}", "download: {guaranteed_mbps: 70, max_mbps: 150}")
+    before_classes = lab.classes("gw-samarinda", "eth1")
+
+    plan = lab.apply("--check", "--diff")
+    planned = [line[1:] for line in plan.stdout.splitlines() if line.startswith("+tc ")]
+    assert planned == [f"tc class change dev eth1 parent 1:1 classid {minor('BW-2026-0003')} htb rate 70Mbit ceil 150Mbit prio 3 quantum 200000"]
+    assert lab.classes("gw-samarinda", "eth1") == before_classes  # check mode touched nothing
+
+    counters = lab.sent_bytes("gw-samarinda", "eth1")
+    done = lab.apply()
+    assert recap_changed(done.stdout) == {"localhost": 0, "gw-samarinda": 1, "gw-balikpapan": 0}
+    after = lab.classes("gw-samarinda", "eth1")
+    assert "rate 70Mbit ceil 150Mbit" in after[minor("BW-2026-0003")]
+    assert {k: v for k, v in after.items() if k != minor("BW-2026-0003")} == {k: v for k, v in before_classes.items() if k != minor("BW-2026-0003")}
+    # The other agencies' classes were not re-created: their byte counters kept counting.
+    now = lab.sent_bytes("gw-samarinda", "eth1")
+    assert now[minor("BW-2026-0001")] >= counters[minor("BW-2026-0001")] > 0
+    assert now[minor("BW-2026-0003")] >= counters[minor("BW-2026-0003")] > 0
+
+
+def test_removed_allocation_loses_class_and_filters(lab: Lab):
+    (lab.path / "allocations/gw-balikpapan/BW-2026-0011.yaml").unlink()
+    lab.apply()
+    for device in ("eth1", "ifb-eth1"):
+        assert minor("BW-2026-0011") not in lab.classes("gw-balikpapan", device)
+        filters = lab.filters("gw-balikpapan", device)
+        assert f"flowid {minor('BW-2026-0011')}" not in filters
+        assert "c6128300" not in filters  # 198.18.131.0
+        assert f"flowid {minor('BW-2026-0010')}" in filters
+
+
+def test_failure_rolls_the_gateway_back(lab: Lab):
+    lab.edit("allocations/gw-balikpapan/BW-2026-0012.yaml", "download: {guaranteed_mbps: 20, max_mbps: 40}", "download: {guaranteed_mbps: 25, max_mbps: 45}")
+    before = {device: (lab.classes("gw-balikpapan", device), lab.filters("gw-balikpapan", device)) for device in ("eth1", "ifb-eth1")}
+    # fq_codel is the production leaf, and this kernel has none: the class change goes through,
+    # then the leaf qdisc fails, and everything must be put back.
+    done = lab.apply("-e", "bandwidth_leaf_qdisc=fq_codel", check=False)
+    assert done.returncode != 0
+    assert "gw-balikpapan: tc failed at: tc qdisc replace dev eth1" in done.stdout
+    assert "fq_codel" in done.stdout and "rolled back" in done.stdout
+    after = {device: (lab.classes("gw-balikpapan", device), lab.filters("gw-balikpapan", device)) for device in ("eth1", "ifb-eth1")}
+    assert after == before
+    lab.edit("allocations/gw-balikpapan/BW-2026-0012.yaml", "download: {guaranteed_mbps: 25, max_mbps: 45}", "download: {guaranteed_mbps: 20, max_mbps: 40}")
+
+
+def test_refuses_to_apply_when_the_check_fails(lab: Lab):
+    before = lab.classes("gw-samarinda", "eth2")
+    lab.edit("allocations/gw-samarinda/BW-2026-0008.yaml", "download: {guaranteed_mbps: 25, max_mbps: 50}", "download: {guaranteed_mbps: 425, max_mbps: 450}")
+    try:
+        done = lab.apply(check=False)
+        assert done.returncode != 0
+        assert "download capacity of gw-samarinda/isp-b exceeded" in done.stdout
+        assert "refusing to render" in done.stdout
+        assert lab.classes("gw-samarinda", "eth2") == before
+    finally:
+        lab.edit("allocations/gw-samarinda/BW-2026-0008.yaml", "download: {guaranteed_mbps: 425, max_mbps: 450}", "download: {guaranteed_mbps: 25, max_mbps: 50}")

@@ -1,0 +1,291 @@
+"""`bandwidth lab`: the inventory replicated in network namespaces, with real SSH and iperf3.
+
+The tests marked `lab` need root, iproute2, sshd and iperf3. They build one lab from the
+shipped inventory and allocations in a temporary folder, and always take it down again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import ipaddress
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bandwidth import lab as lab_module
+from bandwidth import loader
+from conftest import ROOT
+
+TODAY = "2026-11-28"  # every shipped allocation is in force
+LAB_RANGE = ipaddress.IPv4Network("198.18.0.0/15")
+
+
+def lab_cli(*argv: str, repo: Path = ROOT) -> int:
+    """`bandwidth lab ...` in this process, as the CLI calls it."""
+    parser = argparse.ArgumentParser(prog="bandwidth lab")
+    parser.set_defaults(repo=repo)
+    lab_module.add_arguments(parser)
+    return lab_module.run(parser.parse_args(list(argv)))
+
+
+def netns_list() -> list[str]:
+    return sorted(name for name in os.listdir("/run/netns") if name.startswith("bwlab-")) if os.path.isdir("/run/netns") else []
+
+
+def root_links() -> list[str]:
+    return sorted(name for name in os.listdir("/sys/class/net") if name.startswith("bwlab-m"))
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def processes_naming(folder: Path) -> list[str]:
+    """Live processes whose command line names the folder (the lab's sshd and iperf3 do)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit() and alive(int(name)):
+            try:
+                cmdline = Path(f"/proc/{name}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if str(folder) + "/" in cmdline:
+                found.append(f"{name}: {cmdline}")
+    return found
+
+
+class Lab:
+    def __init__(self, path: Path):
+        self.path = path
+
+    @property
+    def doc(self) -> dict:
+        return json.loads((self.path / "lab.json").read_text())
+
+    def up(self, *extra: str) -> int:
+        return lab_cli("up", "--lab-dir", str(self.path), "--today", TODAY, *extra)
+
+    def down(self) -> int:
+        return lab_cli("down", "--lab-dir", str(self.path))
+
+    def ssh(self, gateway: dict, *command: str) -> subprocess.CompletedProcess:
+        ssh = self.doc["ssh"]
+        argv = ["ssh", "-F", "none", "-i", ssh["private_key"], "-o", "IdentitiesOnly=yes", "-o", f"UserKnownHostsFile={ssh['known_hosts']}", "-o", "StrictHostKeyChecking=yes"]
+        argv += ["-o", "BatchMode=yes", "-o", "ConnectTimeout=5", f"root@{gateway['mgmt']['address']}", *command]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+
+    def pids(self) -> list[int]:
+        doc = self.doc
+        pids = [gw["sshd"]["pid"] for gw in doc["gateways"]]
+        return pids + [server["pid"] for gw in doc["gateways"] for uplink in gw["uplinks"] for server in uplink["servers"]]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    instance = Lab(tmp_path_factory.mktemp("bwlab") / "lab")
+    try:
+        assert instance.up() == 0
+        yield instance
+    finally:
+        instance.down()
+
+
+@pytest.fixture
+def lab_up(lab: Lab):
+    """The module's lab, up; rebuilt afterwards by the tests that take it down."""
+    if not (lab.path / "lab.json").exists() or lab.doc["state"] != "up":
+        assert lab.up() == 0
+    return lab
+
+
+# ---------------------------------------------------------------------------------------------
+# The plan (no root needed)
+
+
+def test_plan_addresses_ports_and_skips(repo):
+    repo.request("BW-2026-0001", subnets="[198.18.1.0/24, 2001:db8:a:1::/64]")
+    repo.request("BW-2026-0002", subnets="[198.18.2.0/31]")
+    repo.request("BW-2026-0003", uplink="isp-b", subnets="[198.18.3.0/28, 198.18.4.0/30]")
+    repo.request("BW-2026-0004", "gw-b", start="2027-01-01", subnets="[198.18.17.0/24]")
+    repo.request("BW-2026-0005", "gw-b", subnets="[198.18.16.0/24]")
+    repo.request("BW-2026-0006", subnets="[198.18.5.0/24]")
+    inventory, problems = loader.load_inventory(repo.path, "inventory/production")
+    assert not problems
+    allocations, found, _blobs, _files = loader.load_allocations(repo.path)
+    assert not found
+    doc = lab_module.plan(inventory, allocations, dt.date(2026, 11, 28), lab_dir=repo.path / "lab", root=repo.path, source_inventory=repo.path / "inventory/production")
+
+    gw_a, gw_b = doc["gateways"]
+    assert (gw_a["name"], gw_a["index"], gw_b["name"], gw_b["index"]) == ("gw-a", 0, "gw-b", 1)
+    assert (gw_a["mgmt"]["root_address"], gw_a["mgmt"]["address"], gw_b["mgmt"]["address"]) == ("198.19.255.1", "198.19.255.2", "198.19.255.6")
+    assert gw_a["lan_networks"] == ["198.18.0.0/20"]  # IPv6 is left out
+    isp_a, isp_b = gw_a["uplinks"]
+    assert (isp_a["gateway_address"], isp_a["server_address"], isp_b["server_address"]) == ("198.19.0.1", "198.19.0.2", "198.19.1.2")
+    assert gw_b["uplinks"][0]["server_address"] == "198.19.8.2"
+    assert [s["port"] for s in isp_a["servers"]] == [5201, 5202]  # one server per client
+    assert [s["port"] for s in isp_b["servers"]] == [5201]
+
+    clients = {c["id"]: c for c in doc["clients"]}
+    assert sorted(clients) == ["BW-2026-0001", "BW-2026-0003", "BW-2026-0005", "BW-2026-0006"]  # 0002: /31 only; 0004: not yet
+    first = clients["BW-2026-0001"]
+    assert (first["namespace"], first["address"], first["gateway_address"], first["server_port"], first["switch_port"]) == ("bwlab-gw-a-bw-2026-0001", "198.18.1.2", "198.18.1.1", 5201, "p1")
+    assert first["addresses"] == ["198.18.1.2/24"]
+    assert clients["BW-2026-0006"]["server_port"] == 5202
+    assert clients["BW-2026-0003"]["addresses"] == ["198.18.3.2/28", "198.18.4.2/30"]
+    assert clients["BW-2026-0003"]["gateway_addresses"] == ["198.18.3.1/28", "198.18.4.1/30"]
+    assert (clients["BW-2026-0003"]["server_address"], clients["BW-2026-0003"]["server_port"]) == ("198.19.1.2", 5201)
+    assert clients["BW-2026-0005"]["server_address"] == "198.19.8.2"
+    reasons = [s["reason"] for s in doc["skipped"] if s["id"] == "BW-2026-0002"]
+    assert any("smaller than /30" in r for r in reasons)
+    assert all(ns.startswith("bwlab-") for ns in doc["namespaces"])
+    assert len(doc["namespaces"]) == len(set(doc["namespaces"])) == 2 + 2 * 3 + 4
+
+
+def test_errors_are_one_line_without_traceback(tmp_path, capsys):
+    assert lab_cli("up", "--inventory", "no/such/inventory", "--lab-dir", str(tmp_path / "lab")) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("bandwidth lab up: error: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_the_runner_names_the_failing_command_and_line():
+    with pytest.raises(lab_module.LabError, match=r"`ip -batch -` failed at line 2 \('link show dev bwlab-nonexistent'\): .*does not exist"):
+        lab_module._run(["ip", "-batch", "-"], stdin="link show dev lo\nlink show dev bwlab-nonexistent\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# The real lab
+
+
+@pytest.mark.lab
+def test_namespaces_links_and_addresses(lab_up: Lab):
+    doc = lab_up.doc
+    assert (doc["format"], doc["state"], doc["today"]) == (1, "up", TODAY)
+    assert [gw["name"] for gw in doc["gateways"]] == ["gw-balikpapan", "gw-samarinda"]
+    assert len(doc["clients"]) == 12 and not doc["skipped"]
+    assert set(doc["namespaces"]) <= set(netns_list())
+    assert all(ns.startswith("bwlab-") for ns in doc["namespaces"])
+    assert root_links() == ["bwlab-m0", "bwlab-m1"]
+    samarinda = doc["gateways"][1]
+    addresses = subprocess.run(["ip", "-n", "bwlab-gw-samarinda", "-br", "-4", "addr"], capture_output=True, text=True, check=True).stdout
+    lines = {line.split()[0].split("@")[0]: line.split()[2:] for line in addresses.splitlines()}
+    assert lines["mgmt0"] == [samarinda["mgmt"]["address"] + "/30"]
+    assert lines["wan0"] == ["198.19.8.1/30"] and lines["wan1"] == ["198.19.9.1/30"]
+    assert "198.18.10.1/24" in lines["eth1"] and len(lines["eth1"]) == 6
+    assert lines["eth2"] == ["198.18.20.1/24", "198.18.21.1/24", "198.18.22.1/24"]
+    forwarding = subprocess.run(["ip", "netns", "exec", "bwlab-gw-samarinda", "sysctl", "-n", "net.ipv4.ip_forward"], capture_output=True, text=True, check=True).stdout
+    assert forwarding.strip() == "1"
+    # Every address the lab gave out is in 198.18.0.0/15.
+    given = [gw["mgmt"]["address"] for gw in doc["gateways"]] + [gw["mgmt"]["root_address"] for gw in doc["gateways"]]
+    given += [u[key] for gw in doc["gateways"] for u in gw["uplinks"] for key in ("gateway_address", "server_address")]
+    given += [a.split("/")[0] for c in doc["clients"] for a in c["addresses"] + c["gateway_addresses"]]
+    assert all(ipaddress.IPv4Address(a) in LAB_RANGE for a in given)
+
+
+@pytest.mark.lab
+def test_ssh_reaches_each_gateway_namespace(lab_up: Lab):
+    for gateway in lab_up.doc["gateways"]:
+        assert lab_up.ssh(gateway, "true").returncode == 0
+        links = lab_up.ssh(gateway, "ip", "-br", "link").stdout
+        for uplink in gateway["uplinks"]:
+            assert f"\n{uplink['lan_interface']}@" in "\n" + links  # the shell runs inside the gateway
+
+
+@pytest.mark.lab
+def test_every_client_reaches_its_server_through_the_gateway(lab_up: Lab):
+    for client in lab_up.doc["clients"]:
+        route = subprocess.run(["ip", "-n", client["namespace"], "route", "show", "default"], capture_output=True, text=True, check=True).stdout
+        assert f"via {client['gateway_address']} dev lan0" in route
+        done = subprocess.run(["ip", "netns", "exec", client["namespace"], "ping", "-c1", "-W1", client["server_address"]], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, f"{client['id']}: {done.stdout}{done.stderr}"
+
+
+@pytest.mark.lab
+def test_every_client_has_its_own_iperf3_server_at_once(lab_up: Lab):
+    runs = [
+        subprocess.Popen(["ip", "netns", "exec", c["namespace"], "iperf3", "-c", c["server_address"], "-p", str(c["server_port"]), "-n", "256K", "-J"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for c in lab_up.doc["clients"]
+    ]
+    for process in runs:
+        out, err = process.communicate(timeout=30)
+        assert process.returncode == 0, out.decode()[-500:] + err.decode()
+        assert json.loads(out)["end"]["sum_received"]["bytes"] > 0
+
+
+@pytest.mark.lab
+def test_lab_inventory(lab_up: Lab):
+    doc = lab_up.doc
+    inventory = lab_up.path / "inventory"
+    hosts = yaml.safe_load((inventory / "hosts.yml").read_text())["all"]["children"]["gateways"]["hosts"]
+    assert sorted(hosts) == ["gw-balikpapan", "gw-samarinda"]
+    for gateway in doc["gateways"]:
+        host = hosts[gateway["name"]]
+        assert host["ansible_host"] == gateway["mgmt"]["address"] and host["ansible_user"] == "root"
+        assert host["ansible_ssh_private_key_file"] == str(lab_up.path / "ssh" / "id_ed25519")
+        assert f"UserKnownHostsFile={lab_up.path / 'ssh' / 'known_hosts'}" in host["ansible_ssh_common_args"]
+        source = ROOT / "inventory/production/host_vars" / f"{gateway['name']}.yml"
+        assert (inventory / "host_vars" / source.name).read_bytes() == source.read_bytes()
+    assert yaml.safe_load((inventory / "group_vars/gateways.yml").read_text()) == {"bandwidth_leaf_qdisc": "pfifo"}
+    known = (lab_up.path / "ssh/known_hosts").read_text().splitlines()
+    assert [line.split()[0] for line in known] == [gw["mgmt"]["address"] for gw in doc["gateways"]]
+
+
+@pytest.mark.lab
+def test_status(lab_up: Lab, capsys):
+    assert lab_cli("status", "--lab-dir", str(lab_up.path)) == 0
+    out = capsys.readouterr().out
+    assert "gw-samarinda: namespace present, sshd pid" in out and "ssh 198.19.255.6:22 reachable, clients 9/9" in out
+    assert out.rstrip().endswith("lab is up")
+
+
+@pytest.mark.lab
+def test_another_lab_folder_leaves_this_lab_alone(lab_up: Lab, tmp_path, capsys):
+    other = tmp_path / "other-lab"
+    assert lab_cli("down", "--lab-dir", str(other)) == 1
+    assert lab_cli("up", "--lab-dir", str(other), "--today", TODAY) == 1
+    err = capsys.readouterr().err
+    assert f"it belongs to the lab in {lab_up.path}" in err
+    assert lab_cli("status", "--lab-dir", str(lab_up.path)) == 0
+
+
+@pytest.mark.lab
+def test_up_twice_then_down_leaves_nothing(lab_up: Lab, capsys):
+    before = lab_up.pids()
+    capsys.readouterr()
+    assert lab_up.up() == 0  # the same lab again: kept as it is, so a second apply changes nothing
+    assert "lab already up as planned" in capsys.readouterr().out
+    assert lab_up.pids() == before and all(alive(pid) for pid in before)
+    assert lab_up.up("--rebuild") == 0  # built anew on top of the running one
+    after = lab_up.pids()
+    assert not set(before) & set(after) and not any(alive(pid) for pid in before) and all(alive(pid) for pid in after)
+    assert lab_up.ssh(lab_up.doc["gateways"][0], "true").returncode == 0
+    assert lab_up.down() == 0
+    assert netns_list() == [] and root_links() == []
+    assert not any(alive(pid) for pid in after)
+    assert processes_naming(lab_up.path) == []
+    assert not (lab_up.path / "lab.json").exists() and not list((lab_up.path / "run").iterdir())
+    capsys.readouterr()
+    assert lab_cli("status", "--lab-dir", str(lab_up.path)) == 1
+    assert "no lab in" in capsys.readouterr().out
+
+
+@pytest.mark.lab
+def test_down_removes_a_half_built_lab_and_leftovers(lab_up: Lab, monkeypatch, capsys):
+    monkeypatch.setattr(lab_module, "SSHD", "/bin/false")  # sshd "fails" after the network is built
+    assert lab_up.up("--rebuild") == 1
+    assert "the lab is half built; `bandwidth lab down` removes it" in capsys.readouterr().err
+    assert lab_up.doc["state"] == "building" and set(lab_up.doc["namespaces"]) <= set(netns_list())
+    monkeypatch.undo()
+    subprocess.run(["ip", "netns", "add", "bwlab-leftover"], check=True)
+    subprocess.run(["ip", "link", "add", "name", "bwlab-m9", "type", "veth", "peer", "name", "bwlab-m9-peer"], check=True)
+    assert lab_up.down() == 0
+    assert netns_list() == [] and root_links() == []
+    assert processes_naming(lab_up.path) == []

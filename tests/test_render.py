@@ -1,0 +1,73 @@
+"""`bandwidth render`: the desired tc state, and its dry run checked against expected text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bandwidth import tcstate
+from conftest import Repo
+
+EXPECTED = Path(__file__).parent / "expected"
+
+
+def small_repo(repo: Repo) -> None:
+    repo.request("BW-2026-0001", subnets="[198.18.1.0/24, '2001:db8:a:10::/64']", download="{guaranteed_mbps: 10, max_mbps: 20}", upload="{guaranteed_mbps: 2.5, max_mbps: 5}", priority="1")
+    repo.request("BW-2026-0002", subnets="[198.18.4.0/22]", start="2026-11-01", end="2026-12-31")
+    repo.request("BW-2026-0003", subnets="[198.18.9.0/24]", start="2027-01-01")  # not in force yet: not shaped
+
+
+def test_dry_run_matches_the_expected_batch(repo: Repo):
+    small_repo(repo)
+    done = repo.run("render", "--format", "tc", "--gateway", "gw-a", "--leaf-qdisc", "pfifo", "--today", "2026-11-28", today=None)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (EXPECTED / "render-gw-a.tc").read_text()
+
+
+def test_json_plan_holds_only_allocations_in_force(repo: Repo):
+    small_repo(repo)
+    plan = json.loads(repo.run("render", "--today", "2026-11-28", today=None).stdout)
+    download = plan["gateways"]["gw-a"]["devices"][0]
+    assert download["device"] == "eth1" and download["direction"] == "download"
+    assert [c["label"] for c in download["classes"]] == ["BW-2026-0001", "BW-2026-0002"]
+    assert plan["gateways"]["gw-a"]["redirects"] == [{"device": "eth1", "ifb": "ifb-eth1"}, {"device": "eth2", "ifb": "ifb-eth2"}]
+    later = json.loads(repo.run("render", "--today", "2027-01-01", today=None).stdout)
+    assert [c["label"] for c in later["gateways"]["gw-a"]["devices"][0]["classes"]] == ["BW-2026-0001", "BW-2026-0003"]
+
+
+def test_render_refuses_when_the_check_fails(repo: Repo):
+    repo.request("BW-2026-0001", download="{guaranteed_mbps: 95, max_mbps: 100}")
+    done = repo.run("render", "--today", "2026-11-28", today=None)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert "refusing to render: bandwidth check fails" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("kbit", "text"),
+    [(1, "1Kbit"), (999, "999Kbit"), (1000, "1Mbit"), (12_345, "12345Kbit"), (1_000_000, "1Gbit"), (1_000_500, "1Gbit"), (1_234_567, "1234Mbit"), (2_500_000, "2500Mbit")],
+)
+def test_rate_text_is_what_tc_prints(kbit, text):
+    assert tcstate.rate_text(kbit) == text
+
+
+def test_u32_buckets_cover_every_address_of_a_subnet():
+    assert tcstate.buckets(4, "198.18.10.0/24") == [10]
+    assert tcstate.buckets(4, "198.18.10.16/28") == [10]
+    assert tcstate.buckets(4, "198.18.4.0/22") == [4, 5, 6, 7]
+    assert len(tcstate.buckets(4, "198.18.0.0/16")) == 256
+    assert tcstate.buckets(6, "2001:db8:a:10::/64") == [0x10]
+    assert len(tcstate.buckets(6, "2001:db8:a:1200::/56")) == 256
+    assert tcstate.buckets(6, "2001:db8:a:1200::/60") == list(range(0, 16))
+
+
+def test_minors_are_stable_and_collisions_probe_for_the_newer_id():
+    first = tcstate.assign_minors(["BW-2026-0001", "BW-2026-0002"])
+    assert first.items() <= tcstate.assign_minors(["BW-2026-0003", "BW-2026-0002", "BW-2026-0001"]).items()  # a new one moves nobody
+    span = tcstate.MINOR_LAST - tcstate.MINOR_FIRST + 1
+    old, new = "BW-2026-0001", f"BW-{2026 + span // 10000}-{(20260001 + span) % 10000:04d}"
+    assert tcstate.minor_for(old) == tcstate.minor_for(new)
+    minors = tcstate.assign_minors([new, old])
+    assert minors[old] == tcstate.minor_for(old) and minors[new] == minors[old] + 1
