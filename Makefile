@@ -30,12 +30,12 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
-lab: setup ## the main job on the built-in lab: lab up, check, apply the repository's allocations
+lab: setup ## the main job on the built-in lab: check, lab up, apply, verify (measured), report
 	mkdir -p reports
 	$(BIN)/bandwidth check --summary reports/availability.md
 	$(BIN)/bandwidth lab up
 	$(BIN)/ansible-playbook -i lab/inventory playbooks/apply.yml
-	@echo "lab shaped; availability form: reports/availability.md; 'bandwidth lab down' removes the lab"
+	@echo "lab shaped and verified; report: reports/latest/; availability form: reports/availability.md; 'bandwidth lab down' removes the lab"
 
 lab-down: setup ## remove the lab (namespaces, processes, links)
 	$(BIN)/bandwidth lab down
@@ -57,6 +57,8 @@ pytest: setup
 	$(BIN)/pytest -q
 
 molecule: setup ## the role's molecule scenario on the lab (create, converge, idempotence, verify, destroy)
+	@# molecule links the lab's inventory before its create step runs: the lab comes up first.
+	$(BIN)/bandwidth lab up >/dev/null
 	cd roles/bandwidth && PATH="$(CURDIR)/$(BIN):$$PATH" molecule test
 
 bench: setup ## benchmarks (not part of make test)

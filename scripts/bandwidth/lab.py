@@ -743,7 +743,10 @@ def _write_inventory(doc: dict, source: Path, target: Path) -> None:
                 shutil.copyfile(path, host_vars / path.name)
                 break
     (target / "group_vars").mkdir(exist_ok=True)
-    (target / "group_vars" / "gateways.yml").write_text("# The lab's kernel has no fq_codel (written by `bandwidth lab up`).\nbandwidth_leaf_qdisc: pfifo\n")
+    (target / "group_vars" / "gateways.yml").write_text(
+        "# Written by `bandwidth lab up`. The lab's kernel has no fq_codel; verify.yml measures with the lab's clients.\n"
+        f"bandwidth_leaf_qdisc: pfifo\nbandwidth_lab_dir: {json.dumps(str(target.parent))}\n"
+    )
 
 
 def _write_json(path: Path, doc: dict) -> None:

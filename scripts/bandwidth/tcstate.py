@@ -418,3 +418,15 @@ def restore_commands(device: str, qdiscs: list[dict], classes: dict, filters: di
         node = int(handle.split(":")[2], 16)
         commands.append(filter_leaf(device, version, bucket, node, matches, minor))
     return commands
+
+
+def differences(spec: dict, commands: list[str]) -> list[dict]:
+    """What each planned command says about drift: the device, the allocation it concerns
+    (None for the uplink's own classes or objects main does not know), and the command."""
+    labels = {item["minor"]: item["label"] for item in spec.get("classes", [])}
+    found = []
+    for command in commands:
+        match = re.search(r"(?:classid|flowid|parent) 1:([0-9a-f]+)", command)
+        minor = int(match.group(1), 16) if match else None
+        found.append({"device": spec["device"], "allocation": labels.get(minor), "difference": command})
+    return found

@@ -31,6 +31,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 commands: {description: The tc batch lines applied (or planned in check mode)., type: list, returned: always}
+differences: {description: "Per command: device, allocation (id or null) and the command; in check mode, the drift from the plan.", type: list, returned: always}
 created_ifbs: {description: ifb devices created by this run., type: list, returned: always}
 """
 
@@ -39,7 +40,7 @@ import json
 import os
 import tempfile
 
-from ansible.module_utils.bandwidth_tcstate import parse_classes, parse_filters, parse_qdiscs, plan_device, plan_redirect, restore_commands
+from ansible.module_utils.bandwidth_tcstate import differences, parse_classes, parse_filters, parse_qdiscs, plan_device, plan_redirect, restore_commands
 from ansible.module_utils.basic import AnsibleModule
 
 
@@ -120,7 +121,7 @@ def main():
 
     empty = {"qdiscs": [], "classes": {}, "filters": {"tables": set(), "links": {}, "leaves": {}}, "ingress_filters": "[]"}
     before = {}
-    commands, per_device = [], {}
+    commands, per_device, found = [], {}, []
     for spec in p["devices"]:
         device = spec["device"]
         state = empty if device in missing_ifbs and module.check_mode else read_device(module, tc, device)
@@ -128,6 +129,7 @@ def main():
         planned = plan_device(spec, p["leaf_qdisc"], state["qdiscs"], state["classes"], state["filters"])
         per_device[device] = planned
         commands += planned
+        found += differences(spec, planned)
     for redirect in p["redirects"]:
         device = redirect["device"]
         state = before.get(device) or read_device(module, tc, device)
@@ -136,9 +138,10 @@ def main():
         per_device.setdefault(device, [])
         per_device[device] = per_device[device] + planned
         commands += planned
+        found += differences({"device": device}, planned)
 
     diff = {"before": "", "after": "".join(f"# {p['gateway']} {d}\n" + "".join(f"tc {c}\n" for c in cmds) for d, cmds in per_device.items() if cmds)}
-    result = {"changed": bool(commands) or bool(created), "commands": commands, "created_ifbs": created, "diff": diff}
+    result = {"changed": bool(commands) or bool(created), "commands": commands, "differences": found, "created_ifbs": created, "diff": diff}
     if module.check_mode or not commands:
         module.exit_json(**result)
 
