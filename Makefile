@@ -7,7 +7,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := git iproute2 iputils-ping iperf3 openssh-server openssh-client
+APT_PACKAGES := git iproute2 iputils-ping iperf3 openssh-server openssh-client chromium
 
 .PHONY: help setup system-packages lab lab-down check test pytest molecule lint bench clean
 

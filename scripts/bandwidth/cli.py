@@ -42,6 +42,21 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--output", type=Path, metavar="FILE", help="write to FILE instead of standard output")
     render.add_argument("--output-dir", type=Path, metavar="DIR", help="json: write one DIR/<gateway>.json per gateway (what playbooks/apply.yml reads)")
 
+    report = sub.add_parser("report", help="re-check (read-back + measured) and write the completion report (SOP steps 8-10)")
+    report.add_argument("--inventory", default="inventory/production", help="inventory folder (default: %(default)s)")
+    report.add_argument("--plans", type=Path, default=Path(".plans"), help="the plans and apply records of the playbooks (default: %(default)s)")
+    report.add_argument("--readback", type=Path, help="read-back differences from playbooks/verify.yml (JSON)")
+    report.add_argument("--reports", type=Path, default=Path("reports"), help="where reports/<time>/ and reports/latest go (default: %(default)s)")
+    report.add_argument("--lab-dir", type=Path, help="measure with the clients of this lab")
+    report.add_argument("--measure", default="all", help="all, changed, none, or comma-separated ids (default: %(default)s)")
+    report.add_argument("--seconds", type=int, default=3, help="iperf3 seconds per measurement (default: %(default)s)")
+
+    measure = sub.add_parser("measure", help="iperf3 throughput of lab allocations, alone and all at once (JSON)")
+    measure.add_argument("ids", nargs="*", help="allocation ids (default: every client of the lab)")
+    measure.add_argument("--lab-dir", type=Path, default=Path("lab"), help="the lab (default: %(default)s)")
+    measure.add_argument("--seconds", type=int, default=3, help="iperf3 seconds per measurement (default: %(default)s)")
+    measure.add_argument("--no-contention", action="store_true", help="only each allocation alone")
+
     lab = sub.add_parser("lab", help="the network-namespace replica of the inventory: up, down, status")
     from bandwidth import lab as lab_module
 
@@ -63,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_check(args)
         if args.command == "render":
             return cmd_render(args)
+        if args.command == "report":
+            return cmd_report(args)
+        if args.command == "measure":
+            return cmd_measure(args)
         if args.command == "lab":
             from bandwidth import lab
 
@@ -117,8 +136,8 @@ def cmd_render(args) -> int:
         plan["gateways"] = {args.gateway: plan["gateways"][args.gateway]}
     if args.output_dir:
         args.output_dir.mkdir(parents=True, exist_ok=True)
-        for stale in args.output_dir.glob("*.json"):  # a gateway that left the inventory
-            if stale.stem not in plan["gateways"]:
+        for stale in args.output_dir.glob("*.json"):  # the plan of a gateway that left the inventory
+            if stale.name.count(".") == 1 and stale.stem not in plan["gateways"] and stale.stem != "readback":
                 stale.unlink()
         for name, spec in plan["gateways"].items():
             (args.output_dir / f"{name}.json").write_text(json.dumps({"today": plan["today"], **spec}, separators=(",", ":")) + "\n", encoding="utf-8")
@@ -131,4 +150,38 @@ def cmd_render(args) -> int:
         args.output.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_measure(args) -> int:
+    import json
+
+    from bandwidth import measure
+
+    try:
+        result = measure.measure(measure.Options(lab_dir=args.repo / args.lab_dir, ids=args.ids or None, duration=args.seconds, contention=not args.no_contention))
+    except measure.MeasureError as exc:
+        raise UsageError(str(exc)) from None
+    json.dump(result, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+    return EXIT_OK
+
+
+def cmd_report(args) -> int:
+    from bandwidth import completion, measure
+
+    options = completion.ReportOptions(
+        repo=args.repo, inventory=args.inventory, plans=args.repo / args.plans, readback=args.readback, reports=args.repo / args.reports,
+        lab_dir=(args.repo / args.lab_dir) if args.lab_dir else None, measure=args.measure, seconds=args.seconds,
+    )  # fmt: skip
+    try:
+        report = completion.build(options)
+    except measure.MeasureError as exc:
+        raise UsageError(str(exc)) from None
+    folder = completion.write(report, options.reports)
+    print("\n".join(completion.summary(report, folder)))
+    failed = [a["id"] for a in report["allocations"] if a["verdict"] == "fail"]
+    if report["drift"] or failed:
+        print(f"bandwidth: verification failed: {len(report['drift'])} drift(s), {len(failed)} failed measurement(s) {' '.join(failed)}".rstrip(), file=sys.stderr)
+        return EXIT_PROBLEMS
     return EXIT_OK

@@ -426,7 +426,7 @@ def differences(spec: dict, commands: list[str]) -> list[dict]:
     labels = {item["minor"]: item["label"] for item in spec.get("classes", [])}
     found = []
     for command in commands:
-        match = re.search(r"(?:classid|flowid|parent) 1:([0-9a-f]+)", command)
+        match = re.search(r"(?:classid|flowid) 1:([0-9a-f]+)", command) or re.search(r"parent 1:([0-9a-f]+)", command)
         minor = int(match.group(1), 16) if match else None
         found.append({"device": spec["device"], "allocation": labels.get(minor), "difference": command})
     return found

@@ -1,0 +1,172 @@
+"""`bandwidth report`: after apply, re-check (read-back + measured) and write the completion report.
+
+SOP step 8 (the Kasi re-checks), 9-10 (the report, copied to the requester). Inputs are what the
+playbooks leave in .plans/: <gateway>.json (the plan), <gateway>.applied.json (what the last
+apply changed) and readback.json (the drift found by verify.yml's read-back).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from bandwidth import measure
+from bandwidth.model import DIRECTIONS
+
+TOLERANCE = {"max_low": 0.85, "max_high": 1.05, "guaranteed_min": 0.90}
+
+
+@dataclass
+class ReportOptions:
+    repo: Path
+    inventory: str
+    plans: Path
+    readback: Path | None
+    reports: Path
+    lab_dir: Path | None
+    measure: str = "all"  # all | changed | none | comma-separated ids
+    seconds: int = 3
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _git(repo: Path, *args: str) -> str:
+    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=False)
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def _read_json(path: Path, default):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return default
+
+
+def _verdict(entry: dict) -> str:
+    if any(entry[d]["measured_mbps"] is None for d in DIRECTIONS):
+        return "not_measured"
+    for direction in DIRECTIONS:
+        rate = entry[direction]
+        if not TOLERANCE["max_low"] * rate["max_mbps"] <= rate["measured_mbps"] <= TOLERANCE["max_high"] * rate["max_mbps"]:
+            return "fail"
+        if rate["contention_mbps"] is not None and rate["contention_mbps"] < TOLERANCE["guaranteed_min"] * rate["guaranteed_mbps"]:
+            return "fail"
+    return "pass"
+
+
+def build(options: ReportOptions) -> dict:
+    from bandwidth.checker import CheckOptions, run_check
+
+    started = _now()
+    result = run_check(CheckOptions(root=options.repo, inventory=options.inventory))
+    plans = {p.stem: _read_json(p, {}) for p in sorted(options.plans.glob("*.json")) if p.name.count(".") == 1 and p.stem != "readback"}
+    applied = {name: _read_json(options.plans / f"{name}.applied.json", {}) for name in plans}
+    changed_ids = {d["allocation"] for a in applied.values() for d in a.get("differences", []) if d.get("allocation")}
+    shaped = {c["label"] for plan in plans.values() for device in plan.get("devices", []) for c in device["classes"]}
+
+    drift = []
+    for differences, gateway in _read_json(options.readback, []) if options.readback else []:
+        drift += [{"gateway": gateway, "device": d["device"], "allocation": d.get("allocation"), "difference": d["difference"]} for d in differences or []]
+
+    measured = {"alone": {}, "contention": {}}
+    if options.lab_dir and options.measure != "none":
+        if options.measure == "all":
+            ids = None
+        elif options.measure == "changed":
+            ids = sorted(changed_ids)
+        else:
+            ids = [i for i in options.measure.split(",") if i]
+        lab_ids = {c["id"] for c in _read_json(options.lab_dir / "lab.json", {}).get("clients", [])}
+        ids = sorted(lab_ids) if ids is None else [i for i in ids if i in lab_ids]
+        if ids:
+            measured = measure.measure(measure.Options(lab_dir=options.lab_dir, ids=ids, duration=options.seconds))
+
+    verified = _now()
+    allocations = []
+    for a in sorted(result.allocations, key=lambda a: a.id):
+        if a.id not in shaped:
+            continue
+        entry = {
+            "id": a.id, "gateway": a.gateway, "uplink": a.uplink, "agency": a.agency,
+            "letter": {"number": a.letter_number, "date": a.letter_date.isoformat()},
+            "contact": {"name": a.contact_name, "email": a.contact_email, "github": a.contact_github},
+            "subnets": [str(s) for s in a.subnets], "priority": a.priority,
+            "start": a.start.isoformat(), "end": a.end.isoformat() if a.end else None, "purpose": a.purpose,
+            "changed": a.id in changed_ids,
+        }  # fmt: skip
+        for direction in DIRECTIONS:
+            rate = a.rate(direction)
+            entry[direction] = {
+                "guaranteed_mbps": rate.guaranteed_kbit / 1000,
+                "max_mbps": rate.max_kbit / 1000,
+                "measured_mbps": measured["alone"].get(a.id, {}).get(direction),
+                "contention_mbps": measured["contention"].get(a.id, {}).get(direction),
+            }
+        entry["verdict"] = _verdict(entry)
+        entry["timeline"] = {
+            "committed": _git(options.repo, "log", "--diff-filter=A", "--follow", "--format=%aI", "-1", "--", a.path) or None,
+            "approved": None,  # recorded by the pull-request workflow
+            "merged": None,
+            "applied": applied.get(a.gateway, {}).get("time") if a.id in changed_ids else None,
+            "verified": verified,
+        }
+        allocations.append(entry)
+
+    gateways = []
+    for name in plans:
+        gateway = result.inventory.gateways.get(name) if result.inventory else None
+        uplinks = []
+        for uplink in gateway.uplinks.values() if gateway else []:
+            in_force = [x for x in allocations if x["gateway"] == name and x["uplink"] == uplink.name]
+            uplinks.append({
+                "name": uplink.name,
+                "download_mbps": uplink.download_kbit / 1000,
+                "upload_mbps": uplink.upload_kbit / 1000,
+                "reserve_percent": uplink.reserve_percent,
+                "allocated": {f"{d}_mbps": sum(x[d]["guaranteed_mbps"] for x in in_force) for d in DIRECTIONS},
+            })  # fmt: skip
+        record = applied.get(name, {})
+        gateways.append({"name": name, "changed": bool(record.get("changed")), "commands": [d["difference"] for d in record.get("differences", [])], "uplinks": uplinks})
+
+    return {
+        "commit": _git(options.repo, "rev-parse", "HEAD") or "0" * 40,
+        "started": started,
+        "finished": _now(),
+        "mode": "lab" if options.lab_dir else "production",
+        "tolerance": TOLERANCE,
+        "gateways": gateways,
+        "drift": drift,
+        "allocations": allocations,
+    }
+
+
+def write(report: dict, reports: Path) -> Path:
+    """reports/<UTC time>/ with every file, and reports/latest pointing at it."""
+    from bandwidth.reports import write_all
+
+    folder = reports / report["finished"].replace(":", "").replace("-", "")
+    write_all(report, folder)
+    latest = reports / "latest"
+    if latest.is_symlink() or latest.exists():
+        latest.unlink()
+    os.symlink(folder.name, latest)
+    return folder
+
+
+def summary(report: dict, folder: Path) -> list[str]:
+    lines = [f"report: {folder}"]
+    for item in report["allocations"]:
+        down, up = item["download"], item["upload"]
+        lines.append(
+            f"{item['id']} {item['gateway']}/{item['uplink']}: download max {down['max_mbps']:g} measured {down['measured_mbps']}, "
+            f"upload max {up['max_mbps']:g} measured {up['measured_mbps']}: {item['verdict']}"
+        )
+    for item in report["drift"]:
+        lines.append(f"DRIFT {item['gateway']} {item['device']} {item['allocation'] or '(no allocation of main)'}: {item['difference']}")
+    return lines

@@ -1,0 +1,230 @@
+"""Laporan_Penyelesaian_Tugas_<id>.docx: the official letter of SOP step 10, built in code with python-docx.
+
+Text from the request file goes in as plain runs (python-docx escapes XML); control, invisible and bidi characters
+are removed first, since XML cannot hold most of them and they could reorder what a reader sees.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+from docx import Document
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+
+from bandwidth import reports
+from bandwidth.textid import ARAH, tanggal
+
+SENDER = "Bidang Teknologi Informasi dan Komunikasi"
+_NOT_IN_XML = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069\ufeff\ufffe\uffff\ud800-\udfff]")
+
+
+def plain(text) -> str:
+    """One line of text that XML can hold: whitespace runs (newlines too) as one space, control characters removed."""
+    return _NOT_IN_XML.sub("", " ".join(str(text).split()))
+
+
+def render(report: dict, allocation: dict) -> bytes:
+    document = build(report, allocation)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def build(report: dict, allocation: dict):
+    """The letter for one allocation, as a python-docx Document."""
+    document = Document()
+    _setup(document, report, allocation)
+    letter = allocation.get("letter") or {}
+    contact = allocation.get("contact") or {}
+    finished = reports.moment(report["finished"]).astimezone(reports.WITA)
+
+    for text, size in (("PEMERINTAH PROVINSI KALIMANTAN TIMUR", 13), ("DINAS KOMUNIKASI DAN INFORMATIKA", 13), (SENDER, 12)):
+        paragraph = _paragraph(document, text, bold=True, size=size, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    _bottom_border(paragraph)
+    _paragraph(document, f"Samarinda, {tanggal(finished.date())}", align=WD_ALIGN_PARAGRAPH.RIGHT, before=10)
+
+    heading = document.add_table(rows=0, cols=3)
+    for label, value in (("Nomor", "............................"), ("Sifat", "Biasa"), ("Lampiran", "-"), ("Perihal", "Laporan Penyelesaian Penyediaan Bandwidth")):
+        cells = heading.add_row().cells
+        for cell, text, width in zip(cells, (label, ":", value), (Cm(2.5), Cm(0.5), Cm(12)), strict=True):
+            cell.width = width
+            _cell(cell, text, size=11, bold=label == "Perihal" and text == value)
+
+    _paragraph(document, "", after=0)
+    _paragraph(document, f"Yth. {plain(allocation.get('agency', '-'))}", after=0)
+    _paragraph(document, "di-", after=0)
+    _paragraph(document, "Tempat", indent=Cm(1))
+
+    body = _paragraph(document, "Menindaklanjuti Surat Saudara Nomor ", align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=8)
+    body.add_run(plain(letter.get("number", "-")))
+    body.add_run(f" tanggal {reports.letter_date(allocation)} perihal permohonan penyediaan bandwidth")
+    if allocation.get("purpose"):
+        body.add_run(" untuk keperluan ")
+        body.add_run(plain(allocation["purpose"]))
+    body.add_run(", dengan hormat kami sampaikan bahwa penyediaan bandwidth tersebut telah dikonfigurasi pada gateway jaringan Pemerintah Provinsi Kalimantan Timur dengan rincian sebagai berikut:")
+
+    timeline = allocation.get("timeline") or {}
+    rows = [
+        ("ID Permohonan", allocation["id"]),
+        ("Gateway", allocation["gateway"]),
+        ("Uplink", allocation["uplink"]),
+        ("Subnet", ", ".join(allocation.get("subnets") or []) or "-"),
+        ("Unduh (jaminan / maksimum)", f"{reports.configured(allocation['download'])} Mbit/s"),
+        ("Unggah (jaminan / maksimum)", f"{reports.configured(allocation['upload'])} Mbit/s"),
+        ("Prioritas", f"{allocation['priority']} (0 tertinggi, 7 terendah)" if "priority" in allocation else "-"),
+        ("Periode", reports.periode_text(allocation)),
+        ("Konfigurasi diterapkan", reports.waktu(timeline.get("applied"))),
+        ("Commit", report["commit"][:12]),
+    ]
+    _key_value_table(document, rows)
+
+    verdict = allocation["verdict"]
+    _paragraph(document, f"Hasil pengecekan kembali (SOP langkah 8), {reports.waktu(timeline.get('verified'))}:", before=10)
+    measured = document.add_table(rows=1, cols=5)
+    measured.style = "Table Grid"
+    _header(measured.rows[0].cells, ("Arah", "Jaminan", "Maksimum", "Terukur", "Terukur bersama"))
+    for name in reports.DIRECTIONS:
+        d = allocation[name]
+        cells = measured.add_row().cells
+        for cell, text in zip(cells, (ARAH[name], d["guaranteed_mbps"], d["max_mbps"], d.get("measured_mbps"), d.get("contention_mbps")), strict=True):
+            _cell(cell, text if isinstance(text, str) else _rate(text), align=None if isinstance(text, str) else WD_ALIGN_PARAGRAPH.RIGHT)
+    _paragraph(document, "Angka dalam Mbit/s. Terukur: alokasi ini sendiri; terukur bersama: semua alokasi pada uplink yang sama sekaligus.", size=9, after=4)
+    outcome = _paragraph(document, "Hasil: ", before=4)
+    outcome.add_run(reports.VERDICT[verdict]).bold = True
+    tolerance = reports.tolerance_text(report)
+    if verdict == "pass":
+        outcome.add_run(". Bandwidth terpasang dan berfungsi sesuai konfigurasi.")
+    elif verdict == "fail":
+        outcome.add_run(". Hasil pengukuran belum memenuhi syarat" + (f" ({tolerance})" if tolerance else "") + "; Tim Teknis menindaklanjuti dan akan menyampaikan laporan perbaikan.")
+    else:
+        outcome.add_run(". Throughput tidak diukur; konfigurasi diperiksa dengan membaca kembali pengaturan gateway.")
+    for item in report["drift"]:
+        if item.get("allocation") == allocation["id"]:
+            _paragraph(document, f"Catatan: konfigurasi menyimpang pada {plain(item['gateway'])} {plain(item.get('device') or '')}: {plain(item['difference'])}", size=10)
+
+    _paragraph(document, "Pelaksanaan menurut SOP Penyediaan Bandwidth:", before=10)
+    _steps_table(document, report, allocation)
+    committed = reports.moment(timeline.get("committed"))
+    if committed:
+        total = (reports.moment(report["finished"]) - committed).total_seconds()
+        _paragraph(document, f"Waktu penyelesaian seluruhnya sejak permohonan diajukan: {reports.durasi(total)} (Mutu Baku 2-4 hari kerja).", size=10)
+
+    _paragraph(document, "Demikian laporan ini kami sampaikan. Atas perhatian dan kerja sama Saudara, kami ucapkan terima kasih.", align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=8)
+    for text, before in ((f"Kepala {SENDER},", 14), ("", 0), ("", 0), ("(...................................................)", 24), ("NIP. .............................................", 0)):
+        _paragraph(document, text, indent=Cm(9), before=before, after=0)
+    _paragraph(document, f"Tembusan: {plain(contact.get('name', '-'))} (Pengguna Bandwidth)", before=18)
+    return document
+
+
+def _setup(document, report: dict, allocation: dict) -> None:
+    section = document.sections[0]
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    section.left_margin = section.right_margin = Cm(2.5)
+    section.top_margin = section.bottom_margin = Cm(2)
+    normal = document.styles["Normal"]
+    normal.font.name = "Arial"
+    normal.font.size = Pt(11)
+    normal.paragraph_format.space_after = Pt(4)
+    properties = document.core_properties
+    properties.title = plain(f"Laporan Penyelesaian Penyediaan Bandwidth {allocation['id']}")
+    properties.subject = "Laporan Penyelesaian Penyediaan Bandwidth"
+    properties.author = SENDER
+    properties.last_modified_by = SENDER
+    properties.keywords = allocation["id"]
+    properties.comments = f"commit {report['commit']}"
+    finished = reports.moment(report["finished"]).astimezone(dt.UTC).replace(tzinfo=None)
+    properties.created = properties.modified = finished
+    properties.revision = 1
+
+
+def _paragraph(document, text: str, *, bold=False, size=None, align=None, before=0, after=None, indent=None):
+    paragraph = document.add_paragraph()
+    if text:
+        run = paragraph.add_run(text)
+        run.bold = bold
+        if size:
+            run.font.size = Pt(size)
+    if align is not None:
+        paragraph.alignment = align
+    paragraph.paragraph_format.space_before = Pt(before)
+    if after is not None:
+        paragraph.paragraph_format.space_after = Pt(after)
+    if indent is not None:
+        paragraph.paragraph_format.left_indent = indent
+    return paragraph
+
+
+def _bottom_border(paragraph) -> None:
+    borders = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    for key, value in (("w:val", "double"), ("w:sz", "6"), ("w:space", "1"), ("w:color", "000000")):
+        bottom.set(qn(key), value)
+    borders.append(bottom)
+    paragraph._p.get_or_add_pPr().append(borders)
+
+
+def _cell(cell, text: str, *, bold=False, align=None, size=10) -> None:
+    paragraph = cell.paragraphs[0]
+    lines = str(text).split("\n")
+    for i, line in enumerate(lines):
+        run = paragraph.add_run(line)
+        run.bold = bold
+        run.font.size = Pt(size)
+        if i < len(lines) - 1:
+            run.add_break()
+    if align is not None:
+        paragraph.alignment = align
+    paragraph.paragraph_format.space_after = Pt(0)
+
+
+def _header(cells, labels) -> None:
+    for cell, label in zip(cells, labels, strict=True):
+        _cell(cell, label, bold=True)
+
+
+def _rate(value) -> str:
+    return reports.rate(value)
+
+
+def _key_value_table(document, rows) -> None:
+    table = document.add_table(rows=0, cols=2)
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for label, value in rows:
+        cells = table.add_row().cells
+        cells[0].width, cells[1].width = Cm(5.5), Cm(10.5)
+        _cell(cells[0], label, bold=True)
+        _cell(cells[1], plain(value))
+
+
+def _steps_table(document, report: dict, allocation: dict) -> None:
+    table = document.add_table(rows=1, cols=4)
+    table.style = "Table Grid"
+    widths = (Cm(1), Cm(7.5), Cm(2.3), Cm(5.2))
+    _header(table.rows[0].cells, ("No", "Uraian Kegiatan", "Mutu Baku", "Waktu Pelaksanaan"))
+    rows = {}
+    for number, text, standard in reports.STEPS:
+        cells = table.add_row().cells
+        _cell(cells[0], str(number), align=WD_ALIGN_PARAGRAPH.CENTER)
+        _cell(cells[1], text)
+        _cell(cells[2], standard)
+        rows[number] = cells
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths, strict=True):
+            cell.width = width
+    for steps, end, seconds in reports.step_times(report, allocation):
+        text = reports.waktu(end)
+        if seconds is not None:
+            text += f"\n(durasi {reports.durasi(seconds)})"
+        if len(steps) > 1 and end is not None:
+            text += f"\n(langkah {steps[0]}-{steps[-1]})"
+        cell = rows[steps[0]][3]
+        if len(steps) > 1:
+            cell = cell.merge(rows[steps[-1]][3])
+        _cell(cell, text)

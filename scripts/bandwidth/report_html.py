@@ -1,0 +1,260 @@
+"""report.html: one self-contained, printable page with inline SVG charts (no scripts, no fonts, no external URL).
+
+Every text from the report goes through `h`: escape.html_text, and ':' as an entity, so that not even a request's text
+puts a URL (http://...) into the file. A Content-Security-Policy forbids loading anything.
+"""
+
+from __future__ import annotations
+
+from bandwidth import reports
+from bandwidth.escape import html_text, printable
+from bandwidth.textid import ARAH
+
+MAX_CHART_ALLOCATIONS = 300
+
+CSS = """
+:root { --pass: #2e7d32; --fail: #c62828; --none: #9e9e9e; --max: #b0bec5; --alloc: #1565c0; --reserve: #90a4ae; --free: #c8e6c9; }
+* { box-sizing: border-box; }
+body { font-family: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif; color: #212121; margin: 24px; font-size: 14px; line-height: 1.4; }
+h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #ccc; padding-bottom: 3px; }
+.sub { color: #555; margin: 0 0 16px; }
+dl.meta { display: grid; grid-template-columns: max-content auto; gap: 2px 14px; margin: 0 0 14px; } dl.meta dt { font-weight: bold; } dl.meta dd { margin: 0; }
+.result { padding: 8px 12px; border-left: 6px solid var(--pass); background: #f1f8e9; font-weight: bold; }
+.result.bad { border-color: var(--fail); background: #ffebee; }
+table { border-collapse: collapse; width: 100%; font-size: 12px; } th, td { border: 1px solid #bbb; padding: 3px 5px; vertical-align: top; text-align: left; }
+th { background: #eceff1; } td.num { text-align: right; white-space: nowrap; }
+.v-pass { color: var(--pass); font-weight: bold; } .v-fail { color: var(--fail); font-weight: bold; } .v-not_measured { color: #616161; }
+svg.chart { width: 100%; height: auto; display: block; margin: 6px 0; }
+svg.chart text { font-family: inherit; font-size: 12px; fill: #212121; } svg.chart text.small { font-size: 11px; fill: #424242; } svg.chart text.id { font-weight: bold; }
+svg .max { fill: var(--max); } svg .pass { fill: var(--pass); } svg .fail { fill: var(--fail); } svg .not_measured { fill: var(--none); }
+svg .alloc { fill: var(--alloc); } svg .reserve { fill: var(--reserve); } svg .free { fill: var(--free); } svg .over { fill: var(--fail); }
+svg .guaranteed { stroke: #000; stroke-width: 2; stroke-dasharray: 3 2; } svg .contention { fill: #fff; stroke: #000; stroke-width: 1.2; } svg .rule { stroke: #e0e0e0; }
+svg .frame { fill: none; stroke: #757575; }
+svg text.v-pass { fill: var(--pass); } svg text.v-fail { fill: var(--fail); } svg text.v-not_measured { fill: #616161; }
+p.note { color: #555; font-size: 12px; } pre { white-space: pre-wrap; font-size: 11px; background: #fafafa; border: 1px solid #ddd; padding: 6px; }
+@page { size: A4; margin: 12mm; }
+@media print { body { margin: 0; font-size: 11px; } h2 { break-after: avoid; } svg.chart, tr { break-inside: avoid; } }
+"""
+
+
+def h(text) -> str:
+    """Text for HTML and SVG: escaped, control characters visible, and no 'scheme:' that could read as a URL."""
+    return html_text(text).replace(":", "&#58;")
+
+
+def short(text, limit: int) -> str:
+    """At most `limit` characters (cut before escaping, so that no entity is cut)."""
+    plain = " ".join(printable(str(text)).split())
+    return h(plain if len(plain) <= limit else plain[: limit - 1] + "…")
+
+
+def render(report: dict) -> str:
+    allocations = reports.by_id(report["allocations"])
+    good = reports.ok(report)
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="id">',
+        "<head>",
+        '<meta charset="utf-8">',
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>Laporan Penyelesaian Tugas Penyediaan Bandwidth - {h(report['commit'][:7])}</title>",
+        f"<style>{CSS}</style>",
+        "</head>",
+        "<body>",
+        "<h1>Laporan Penyelesaian Tugas Penyediaan Bandwidth</h1>",
+        '<p class="sub">Pemerintah Provinsi Kalimantan Timur · Bidang Teknologi Informasi dan Komunikasi · SOP Penyediaan Bandwidth langkah 8-10</p>',
+        '<dl class="meta">',
+        f"<dt>Commit</dt><dd><code>{h(report['commit'])}</code></dd>",
+    ]
+    if report.get("mode") in reports.MODE:
+        parts.append(f"<dt>Lingkungan</dt><dd>{h(reports.MODE[report['mode']])}</dd>")
+    parts += [f"<dt>Waktu mulai</dt><dd>{h(reports.waktu(report['started']))}</dd>", f"<dt>Waktu selesai</dt><dd>{h(reports.waktu(report['finished']))}</dd>"]
+    if reports.tolerance_text(report):
+        parts.append(f"<dt>Syarat lulus</dt><dd>{h(reports.tolerance_text(report))}</dd>")
+    found = reports.counts(report)
+    parts += [
+        "</dl>",
+        f'<p class="result{"" if good else " bad"}">Hasil: {h(reports.result_text(report))}. '
+        f"({found['pass']} lulus, {found['fail']} gagal, {found['not_measured']} tidak diukur; {len(report['drift'])} drift)</p>",
+        "<h2>Hasil pengukuran per alokasi</h2>",
+        allocation_chart(allocations),
+        '<p class="note">Setiap alokasi berskala sendiri (0 sampai nilai terbesarnya); angka dalam Mbit/s. Batang abu-abu: maksimum yang dikonfigurasi; '
+        "batang berwarna: terukur (hijau lulus, merah gagal, abu-abu tidak diukur); garis putus-putus: jaminan; lingkaran: terukur saat semua alokasi "
+        "satu uplink dipakai bersamaan.</p>",
+        "<h2>Pemakaian kapasitas uplink</h2>",
+        uplink_chart(report),
+        '<p class="note">Setiap batang adalah kapasitas uplink (100%): jumlah jaminan yang teralokasi, cadangan, dan sisa yang masih dapat dialokasikan.</p>',
+        "<h2>Rincian alokasi</h2>",
+        allocation_table(allocations),
+    ]
+    if report["drift"]:
+        parts += ["<h2>Konfigurasi menyimpang (drift)</h2>", drift_table(report["drift"])]
+    parts += ["<h2>Perubahan pada gateway</h2>", gateway_list(report), "</body>", "</html>", ""]
+    return "\n".join(parts)
+
+
+def _legend(items: list[tuple[str, str]], y: int = 14) -> str:
+    out, x = [], 8
+    for css, label in items:
+        if css == "guaranteed":
+            out.append(f'<line class="guaranteed" x1="{x + 6}" y1="{y - 10}" x2="{x + 6}" y2="{y + 2}"/>')
+        elif css == "contention":
+            out.append(f'<circle class="contention" cx="{x + 6}" cy="{y - 4}" r="4"/>')
+        else:
+            out.append(f'<rect class="{css}" x="{x}" y="{y - 10}" width="12" height="12"/>')
+        out.append(f'<text x="{x + 17}" y="{y}">{h(label)}</text>')
+        x += 30 + round(7.6 * len(label))
+    return "".join(out)
+
+
+def allocation_chart(allocations: list[dict]) -> str:
+    """Per allocation and direction: configured max (grey) and measured (colour by verdict), guaranteed marked."""
+    width, bar_x, bar_w, value_x, row = 1120, 270, 470, 752, 24
+    shown = sorted(allocations, key=lambda a: (a["verdict"] != "fail", not a.get("changed"), a["id"]))[:MAX_CHART_ALLOCATIONS]
+    shown = reports.by_id(shown)
+    legend = [("max", "maksimum"), ("pass", "terukur, lulus"), ("fail", "terukur, gagal"), ("not_measured", "tidak diukur"), ("guaranteed", "jaminan"), ("contention", "terukur bersama")]
+    body, y = [_legend(legend)], 32
+    for allocation in shown:
+        directions = [allocation[d] for d in reports.DIRECTIONS]
+        values = [v for d in directions for v in (d["max_mbps"], d["guaranteed_mbps"], d.get("measured_mbps"), d.get("contention_mbps")) if v is not None]
+        scale = max(values + [0.001]) * 1.04
+        verdict = allocation["verdict"]
+        title = f"{allocation['id']} · {allocation.get('agency', '')} · {reports.VERDICT[verdict]}"
+        body.append(f"<g><title>{h(title)}</title>")
+        body.append(f'<line class="rule" x1="0" y1="{y - 4}" x2="{width}" y2="{y - 4}"/>')
+        body.append(f'<text class="id" x="8" y="{y + 14}">{h(allocation["id"])}{" (diubah)" if allocation.get("changed") else ""}</text>')
+        body.append(f'<text class="small" x="8" y="{y + 30}">{short(allocation.get("agency", ""), 31)}</text>')
+        body.append(f'<text class="small v-{verdict}" x="8" y="{y + 44}">{h(reports.VERDICT[verdict])}</text>')
+        for i, (name, direction) in enumerate(zip(reports.DIRECTIONS, directions, strict=True)):
+            top = y + i * row
+            x_of = _scaler(bar_x, bar_w, scale)
+            body.append(f'<text x="{bar_x - 8}" y="{top + 15}" text-anchor="end">{ARAH[name]}</text>')
+            body.append(f'<rect class="max" x="{bar_x}" y="{top + 2}" width="{x_of(direction["max_mbps"]) - bar_x}" height="9"/>')
+            got, together = direction.get("measured_mbps"), direction.get("contention_mbps")
+            if got is not None:
+                body.append(f'<rect class="{verdict}" x="{bar_x}" y="{top + 12}" width="{x_of(got) - bar_x}" height="9"/>')
+            if together is not None:
+                body.append(f'<circle class="contention" cx="{x_of(together)}" cy="{top + 16.5}" r="4"/>')
+            gx = x_of(direction["guaranteed_mbps"])
+            body.append(f'<line class="guaranteed" x1="{gx}" y1="{top}" x2="{gx}" y2="{top + 23}"/>')
+            text = f"maks {reports.rate(direction['max_mbps'])} · terukur {reports.rate(got)} · jaminan {reports.rate(direction['guaranteed_mbps'])}"
+            if together is not None:
+                text += f" · bersama {reports.rate(together)}"
+            body.append(f'<text class="small" x="{value_x}" y="{top + 15}">{h(text)}</text>')
+        body.append("</g>")
+        y += 2 * row + 28
+    if len(shown) < len(allocations):
+        body.append(f'<text x="8" y="{y + 12}">... dan {len(allocations) - len(shown)} alokasi lain: lihat tabel rincian.</text>')
+        y += 20
+    if not allocations:
+        body.append(f'<text x="8" y="{y + 12}">Tidak ada alokasi.</text>')
+        y += 20
+    return _svg("chart-allocations", "Grafik: maksimum dikonfigurasi dan terukur per alokasi", width, y + 4, body)
+
+
+def _scaler(x0: int, w: int, scale: float):
+    def x_of(value: float) -> float:
+        return round(x0 + w * min(value, scale) / scale, 1)
+
+    return x_of
+
+
+def uplink_chart(report: dict) -> str:
+    """Per uplink and direction, a stacked bar of its capacity: allocated guaranteed, reserve, free."""
+    width, bar_x, bar_w, value_x, row = 1120, 300, 440, 752, 30
+    legend = [("alloc", "jaminan teralokasi"), ("reserve", "cadangan"), ("free", "sisa"), ("over", "melebihi kapasitas")]
+    body, y = [_legend(legend)], 30
+    sums: dict[tuple[str, str, str], float] = {}
+    for allocation in report["allocations"]:
+        for name in reports.DIRECTIONS:
+            key = (allocation["gateway"], allocation["uplink"], name)
+            sums[key] = sums.get(key, 0) + allocation[name]["guaranteed_mbps"]
+    count = 0
+    for gateway in sorted(report["gateways"], key=lambda g: g["name"]):
+        for uplink in gateway["uplinks"]:
+            for name in reports.DIRECTIONS:
+                capacity = uplink[f"{name}_mbps"]
+                reserve = capacity * uplink.get("reserve_percent", 0) / 100
+                allocated = (uplink.get("allocated") or {}).get(f"{name}_mbps")
+                if allocated is None:
+                    allocated = sums.get((gateway["name"], uplink["name"], name), 0)
+                free = capacity - reserve - allocated
+                scale = max(capacity, allocated + reserve, 0.001)
+                label = f"{gateway['name']} / {uplink['name']} · {ARAH[name]} {reports.rate(capacity)} Mbit/s"
+                body.append(f"<g><title>{h(label)}</title>")
+                body.append(f'<text x="8" y="{y + 15}">{short(label, 44)}</text>')
+                x = float(bar_x)
+                for css, value in (("alloc", allocated), ("reserve", reserve), ("free", max(free, 0))):
+                    w = round(bar_w * value / scale, 1)
+                    if w > 0:
+                        body.append(f'<rect class="{css}" x="{round(x, 1)}" y="{y + 2}" width="{w}" height="18"/>')
+                    x += w
+                body.append(f'<rect class="frame" x="{bar_x}" y="{y + 2}" width="{round(bar_w * capacity / scale, 1)}" height="18"/>')
+                if free < 0:
+                    over_x = round(bar_x + bar_w * capacity / scale, 1)
+                    body.append(f'<rect class="over" x="{over_x}" y="{y + 8}" width="{round(bar_x + bar_w - over_x, 1)}" height="6"/>')
+                percent = 100 * allocated / capacity if capacity else 0
+                text = f"teralokasi {reports.rate(allocated)} ({reports.rate(round(percent, 1))}%) · cadangan {reports.rate(reserve)} · sisa {reports.rate(free)}"
+                body.append(f'<text class="small{" v-fail" if free < 0 else ""}" x="{value_x}" y="{y + 15}">{h(text)}</text>')
+                body.append("</g>")
+                y += row
+                count += 1
+    if not count:
+        body.append(f'<text x="8" y="{y + 12}">Tidak ada uplink.</text>')
+        y += 20
+    return _svg("chart-uplinks", "Grafik: pemakaian kapasitas per uplink dan arah", width, y + 4, body)
+
+
+def _svg(ident: str, title: str, width: int, height: int, body: list[str]) -> str:
+    head = f'<svg id="{ident}" class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" aria-labelledby="{ident}-title">'
+    return head + f'<title id="{ident}-title">{h(title)}</title>' + "".join(body) + "</svg>"
+
+
+def allocation_table(allocations: list[dict]) -> str:
+    if not allocations:
+        return "<p>Tidak ada alokasi.</p>"
+    head = (
+        "<tr><th>ID</th><th>Pengguna Bandwidth</th><th>Surat Permohonan</th><th>Gateway / Uplink</th><th>Subnet</th>"
+        "<th>Unduh jaminan / maks</th><th>Unduh terukur</th><th>Unggah jaminan / maks</th><th>Unggah terukur</th><th>Prioritas</th><th>Periode</th><th>Hasil</th></tr>"
+    )
+    rows = []
+    for a in allocations:
+        letter = a.get("letter") or {}
+        contact = a.get("contact") or {}
+        agency = h(a.get("agency", "-"))
+        if a.get("purpose"):
+            agency += f"<br><small>Keperluan: {h(a['purpose'])}</small>"
+        if contact.get("name"):
+            agency += f"<br><small>Kontak: {h(contact['name'])}</small>"
+        rows.append(
+            "<tr>"
+            f"<td>{h(a['id'])}{'<br><small>diubah</small>' if a.get('changed') else ''}</td><td>{agency}</td>"
+            f"<td>{h(letter.get('number', '-'))}<br><small>{h(reports.letter_date(a))}</small></td>"
+            f"<td>{h(a['gateway'])} / {h(a['uplink'])}</td><td>{'<br>'.join(h(s) for s in a.get('subnets') or []) or '-'}</td>"
+            f'<td class="num">{h(reports.configured(a["download"]))}</td><td class="num">{h(reports.measured(a["download"]))}</td>'
+            f'<td class="num">{h(reports.configured(a["upload"]))}</td><td class="num">{h(reports.measured(a["upload"]))}</td>'
+            f'<td class="num">{h(a.get("priority", "-"))}</td><td>{h(reports.periode_text(a))}</td>'
+            f'<td class="v-{a["verdict"]}">{h(reports.VERDICT[a["verdict"]])}</td>'
+            "</tr>"
+        )
+    return f'<table><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table><p class="note">Angka dalam Mbit/s; dalam kurung: terukur bersama.</p>'
+
+
+def drift_table(drift: list[dict]) -> str:
+    rows = [f"<tr><td>{h(d['gateway'])}</td><td>{h(d.get('device') or '-')}</td><td>{h(d.get('allocation') or '-')}</td><td>{h(d['difference'])}</td></tr>" for d in drift]
+    return f"<table><thead><tr><th>Gateway</th><th>Perangkat</th><th>Alokasi</th><th>Perbedaan</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def gateway_list(report: dict) -> str:
+    if not report["gateways"]:
+        return "<p>Tidak ada gateway.</p>"
+    items = []
+    for gateway in sorted(report["gateways"], key=lambda g: g["name"]):
+        commands = gateway.get("commands") or []
+        state = f"diubah, {len(commands)} perintah tc" if gateway.get("changed") else "tidak berubah"
+        item = f"<li><strong>{h(gateway['name'])}</strong>: {h(state)}"
+        if commands:
+            item += f"<details><summary>Perintah tc</summary><pre>{chr(10).join(h(c) for c in commands)}</pre></details>"
+        items.append(item + "</li>")
+    return f"<ul>{''.join(items)}</ul>"

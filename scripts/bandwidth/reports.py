@@ -1,0 +1,360 @@
+"""The "Surat dan Laporan Penyelesaian Tugas" (SOP steps 8-10): report.json, report.md, report.html and a DOCX letter per changed allocation.
+
+The input is the report dict of one apply-and-verify run (schemas/report.schema.json). Text that comes from request files
+(agency, letter number, names, purpose) is escaped for every output: escape.markdown, escape.html_text, and plain runs
+without control characters in the DOCX. The only @mentions are requester GitHub logins that match GitHub's pattern.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from collections import Counter
+from functools import cache
+from pathlib import Path
+
+from bandwidth.escape import markdown as md
+from bandwidth.textid import mbps as id_mbps
+from bandwidth.textid import tanggal
+
+SCHEMA = Path(__file__).resolve().parent.parent.parent / "schemas" / "report.schema.json"
+WITA = dt.timezone(dt.timedelta(hours=8), "WITA")
+DIRECTIONS = ("download", "upload")
+VERDICT = {"pass": "Lulus", "fail": "Gagal", "not_measured": "Tidak diukur"}
+MODE = {"lab": "lab (replika jaringan produksi)", "production": "produksi"}
+GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](-?[A-Za-z0-9]){0,38}")
+
+# A PR comment holds at most 65,536 characters; a job summary 1 MiB. Rows beyond this go to report.html only.
+MAX_MARKDOWN = 60_000
+MAX_DRIFT_LINES = 50
+MAX_MENTIONS = 50
+
+# The SOP's ten steps: number, short description, Mutu Baku (standard time).
+STEPS = (
+    (1, "Surat Permohonan dari Pengguna Bandwidth", "15 menit"),
+    (2, "Menyampaikan surat untuk mendapatkan disposisi", "1-2 jam"),
+    (3, "Menindaklanjuti disposisi", "1-2 jam"),
+    (4, "Memberikan pengarahan kepada Tim Teknis", "1-2 jam"),
+    (5, "Pengecekan ketersediaan bandwidth", "1 hari"),
+    (6, "Melaporkan kesediaan bandwidth", "15 menit"),
+    (7, "Konfigurasi penyediaan bandwidth dan pembaruan data", "1 hari"),
+    (8, "Pengecekan kembali penyelesaian tugas", "1-2 jam"),
+    (9, "Meminta pembuatan laporan penyelesaian tugas", "15 menit"),
+    (10, "Membuat laporan dan tembusan kepada Pengguna Bandwidth", "1 hari"),
+)
+# Which moments of the allocation's timeline bound each group of steps: (steps, start, end). "finished" is the report's time.
+# A duration is shown where both ends are known; steps of one group share one cell.
+STEP_TIMES = (
+    ((1,), None, "committed"),  # the request file first committed
+    ((2, 3, 4), "committed", "approved"),  # the pull request's approvals are the disposition
+    ((5, 6), "committed", "checked"),  # `bandwidth check` and its form, in CI
+    ((7,), "merged", "applied"),  # the merge applies the allocations to the gateways
+    ((8,), "applied", "verified"),  # read-back and measured throughput
+    ((9,), None, None),
+    ((10,), "verified", "finished"),  # this report
+)
+
+
+# --- validation -------------------------------------------------------------------------------------------------------
+
+
+@cache
+def _validator():
+    import jsonschema_rs
+
+    return jsonschema_rs.validator_for(json.loads(SCHEMA.read_text(encoding="utf-8")), validate_formats=True)
+
+
+def validate(report) -> dict:
+    """The report as plain JSON data, or ValueError naming every problem (schemas/report.schema.json)."""
+    try:
+        data = json.loads(json.dumps(report, ensure_ascii=False, allow_nan=False))
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (TypeError, ValueError) as error:  # a datetime, a set, NaN, infinity, a lone surrogate
+        raise ValueError(f"report is not JSON data: {error}") from None
+    problems = []
+    for error in _validator().iter_errors(data):
+        where = ".".join(str(p) for p in error.instance_path) or "(top level)"
+        problems.append(f"{where}: {error.message}")
+    if not problems:
+        problems += _bad_times(data)
+        ids = Counter(a["id"] for a in data["allocations"])
+        problems += [f"allocations: id {i} appears {n} times" for i, n in sorted(ids.items()) if n > 1]
+    if problems:
+        shown = problems[:20] + ([f"... and {len(problems) - 20} more"] if len(problems) > 20 else [])
+        raise ValueError(f"report does not match schemas/{SCHEMA.name}: " + "; ".join(shown))
+    return data
+
+
+def _bad_times(data: dict) -> list[str]:
+    """Times the pattern lets through but the calendar does not (2026-13-45T25:00:00)."""
+    found = [(key, data[key]) for key in ("started", "finished")]
+    for i, allocation in enumerate(data["allocations"]):
+        found += [(f"allocations.{i}.timeline.{key}", value) for key, value in (allocation.get("timeline") or {}).items() if isinstance(value, str)]
+    problems = []
+    for where, value in found:
+        try:
+            dt.datetime.fromisoformat(value)
+        except ValueError:
+            problems.append(f"{where}: {json.dumps(value)} is not a valid date and time")
+    return problems
+
+
+# --- shared formatting --------------------------------------------------------------------------------------------------
+
+
+def moment(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    value = dt.datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def waktu(value: dt.datetime | str | None) -> str:
+    """'2026-11-28T01:02:03Z' -> '28 November 2026 pukul 09.02 WITA' ('-' when unknown)."""
+    if isinstance(value, str) or value is None:
+        value = moment(value)
+    if value is None:
+        return "-"
+    local = value.astimezone(WITA)
+    return f"{tanggal(local.date())} pukul {local:%H.%M} WITA"
+
+
+def durasi(seconds: float | None) -> str:
+    """A duration in Bahasa Indonesia: '< 1 menit', '35 menit', '1 jam 5 menit', '2 hari 3 jam'."""
+    if seconds is None or seconds < 0:
+        return "-"
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return "< 1 menit"
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} hari" + (f" {hours} jam" if hours else "")
+    if hours:
+        return f"{hours} jam" + (f" {minutes} menit" if minutes else "")
+    return f"{minutes} menit"
+
+
+def rate(mbps: float | None) -> str:
+    """95.2 -> '95,2'; 1000 -> '1.000'; None -> '-' (Mbit/s, Indonesian notation)."""
+    if mbps is None or not math.isfinite(mbps):
+        return "-"
+    return id_mbps(round(mbps * 1000))
+
+
+def configured(direction: dict) -> str:
+    return f"{rate(direction['guaranteed_mbps'])} / {rate(direction['max_mbps'])}"
+
+
+def measured(direction: dict) -> str:
+    text = rate(direction.get("measured_mbps"))
+    if direction.get("contention_mbps") is not None:
+        text += f" (bersama {rate(direction['contention_mbps'])})"
+    return text
+
+
+def periode_text(allocation: dict) -> str:
+    start, end = allocation.get("start"), allocation.get("end")
+    if not start:
+        return "-"
+    if not end:
+        return f"sejak {tanggal(dt.date.fromisoformat(start))}"
+    return f"{tanggal(dt.date.fromisoformat(start))} s.d. {tanggal(dt.date.fromisoformat(end))}"
+
+
+def letter_date(allocation: dict) -> str:
+    date = (allocation.get("letter") or {}).get("date")
+    return tanggal(dt.date.fromisoformat(date)) if date else "-"
+
+
+def github_login(allocation: dict) -> str | None:
+    login = (allocation.get("contact") or {}).get("github")
+    return login if isinstance(login, str) and GITHUB_LOGIN.fullmatch(login) else None
+
+
+def tolerance_text(report: dict) -> str | None:
+    tolerance = report.get("tolerance") or {}
+    parts = []
+    if "max_low" in tolerance and "max_high" in tolerance:
+        parts.append(f"terukur {_percent(tolerance['max_low'])}-{_percent(tolerance['max_high'])} dari maksimum")
+    if "guaranteed_min" in tolerance:
+        parts.append(f"saat dipakai bersama minimal {_percent(tolerance['guaranteed_min'])} dari jaminan")
+    return "; ".join(parts) or None
+
+
+def _percent(ratio: float) -> str:
+    return rate(ratio * 100) + "%"
+
+
+def counts(report: dict) -> dict[str, int]:
+    found = dict.fromkeys(VERDICT, 0)
+    for allocation in report["allocations"]:
+        found[allocation["verdict"]] += 1
+    return found
+
+
+def result_text(report: dict) -> str:
+    """The one-line verdict of the whole run: all passed, N failed, drift."""
+    found, drift = counts(report), len(report["drift"])
+    parts = []
+    if found["fail"]:
+        parts.append(f"{found['fail']} alokasi gagal")
+    if drift:
+        parts.append(f"konfigurasi menyimpang (drift): {drift} temuan")
+    if not parts:
+        if not report["allocations"]:
+            return "tidak ada alokasi yang berlaku"
+        if found["pass"] == len(report["allocations"]):
+            return f"semua {found['pass']} alokasi lulus"
+        if found["pass"]:
+            return f"semua alokasi yang diukur lulus ({found['not_measured']} tidak diukur)"
+        return "tidak ada alokasi yang diukur"
+    return "; ".join(parts)
+
+
+def ok(report: dict) -> bool:
+    return not report["drift"] and not counts(report)["fail"]
+
+
+def step_times(report: dict, allocation: dict) -> list[tuple[tuple[int, ...], dt.datetime | None, float | None]]:
+    """Per group of SOP steps: when it ended and how long it took, where the timeline knows."""
+    timeline = dict(allocation.get("timeline") or {})
+    timeline["finished"] = report["finished"]
+    rows = []
+    for steps, start_key, end_key in STEP_TIMES:
+        start = moment(timeline.get(start_key)) if start_key else None
+        end = moment(timeline.get(end_key)) if end_key else None
+        seconds = (end - start).total_seconds() if start and end else None
+        rows.append((steps, end, seconds))
+    return rows
+
+
+def by_id(allocations: list[dict]) -> list[dict]:
+    return sorted(allocations, key=lambda a: a["id"])
+
+
+# --- report.md ----------------------------------------------------------------------------------------------------------
+
+
+def render_markdown(report: dict) -> str:
+    """report.md: short enough for a GitHub job summary or a pull request comment."""
+    allocations = by_id(report["allocations"])
+    found = counts(report)
+    head = ["## Laporan Penyelesaian Tugas Penyediaan Bandwidth", ""]
+    line = f"SOP Penyediaan Bandwidth langkah 8-10 · commit `{report['commit'][:7]}`"
+    if report.get("mode") in MODE:
+        line += f" · lingkungan {MODE[report['mode']]}"
+    head += [line, "", f"Waktu mulai: {waktu(report['started'])} · selesai: {waktu(report['finished'])}", ""]
+    summary = f"{found['pass']} lulus, {found['fail']} gagal, {found['not_measured']} tidak diukur"
+    head += [f"**Hasil: {result_text(report)}.** ({summary}; {len(report['drift'])} drift)", ""]
+    gateways = []
+    for gateway in sorted(report["gateways"], key=lambda g: g["name"]):
+        commands = len(gateway.get("commands") or [])
+        gateways.append(f"{md(gateway['name'])} " + (f"diubah ({commands} perintah tc)" if gateway.get("changed") else "tidak berubah"))
+    if gateways:
+        head += ["Gateway: " + ", ".join(gateways) + ".", ""]
+
+    drift = []
+    if report["drift"]:
+        drift += ["### Konfigurasi menyimpang (drift)", "", "Konfigurasi tc yang terbaca di gateway berbeda dari yang seharusnya:", ""]
+        for item in report["drift"][:MAX_DRIFT_LINES]:
+            where = " ".join(md(x) for x in (item["gateway"], item.get("device") or "") if x)
+            if item.get("allocation"):
+                where += f" ({md(item['allocation'])})"
+            drift.append(f"- {where}: {md(item['difference'])}")
+        if len(report["drift"]) > MAX_DRIFT_LINES:
+            drift.append(f"- ... dan {len(report['drift']) - MAX_DRIFT_LINES} lagi (lihat report.json)")
+        drift.append("")
+
+    changed = [a for a in allocations if a.get("changed")]
+    tail = []
+    if changed:
+        names = [f"`Laporan_Penyelesaian_Tugas_{a['id']}.docx`" for a in changed[:10]]
+        more = f" dan {len(changed) - 10} lainnya" if len(changed) > 10 else ""
+        tail += [f"Surat laporan penyelesaian (DOCX) untuk {len(changed)} alokasi yang berubah: " + ", ".join(names) + more + ".", ""]
+    tail += ["Grafik dan rincian lengkap: `report.html`; data: `report.json`.", ""]
+    logins = list(dict.fromkeys(login for a in changed if (login := github_login(a))))
+    if logins:
+        tail += ["Pemohon: " + ", ".join(f"@{login}" for login in logins[:MAX_MENTIONS]), ""]
+
+    table = []
+    if allocations:
+        table += [
+            "| ID | Pengguna Bandwidth | Gateway / Uplink | Unduh dikonfigurasi (jaminan / maks) | Unduh terukur | Unggah dikonfigurasi (jaminan / maks) | Unggah terukur | Hasil |",
+            "|---|---|---|---:|---:|---:|---:|---|",
+        ]
+        rows = {a["id"]: _markdown_row(a) for a in allocations}
+        budget = MAX_MARKDOWN - sum(len(x) + 1 for x in head + drift + tail + table) - 400
+        # Failed and changed allocations first, should the comment not hold them all.
+        chosen = set()
+        for allocation in sorted(allocations, key=lambda a: (a["verdict"] != "fail", not a.get("changed"), a["id"])):
+            cost = len(rows[allocation["id"]]) + 1
+            if cost > budget:
+                break
+            budget -= cost
+            chosen.add(allocation["id"])
+        table += [rows[a["id"]] for a in allocations if a["id"] in chosen]
+        table.append("")
+        if len(chosen) < len(allocations):
+            table += [f"... dan {len(allocations) - len(chosen)} alokasi lain (lihat `report.html`).", ""]
+        note = "Angka dalam Mbit/s; terukur: satu alokasi sendiri; bersama: semua alokasi satu uplink sekaligus."
+        if tolerance_text(report):
+            note += f" Lulus bila {tolerance_text(report)}."
+        table += [note, ""]
+    else:
+        table += ["Tidak ada alokasi.", ""]
+    return "\n".join(head + table + drift + tail).rstrip("\n") + "\n"
+
+
+def _markdown_row(allocation: dict) -> str:
+    ident = md(allocation["id"]) + (" (diubah)" if allocation.get("changed") else "")
+    verdict = VERDICT[allocation["verdict"]]
+    if allocation["verdict"] == "fail":
+        verdict = f"**{verdict}**"
+    cells = [
+        ident,
+        md(allocation.get("agency", "-")),
+        f"{md(allocation['gateway'])} / {md(allocation['uplink'])}",
+        configured(allocation["download"]),
+        measured(allocation["download"]),
+        configured(allocation["upload"]),
+        measured(allocation["upload"]),
+        verdict,
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+# --- all files ----------------------------------------------------------------------------------------------------------
+
+
+def docx_name(allocation: dict) -> str:
+    return f"Laporan_Penyelesaian_Tugas_{allocation['id']}.docx"
+
+
+def write_all(report: dict, out_dir: Path) -> list[Path]:
+    """Validate the report and write report.json, report.md, report.html and a DOCX letter per changed allocation.
+
+    Everything is rendered before the first file is written: an invalid report leaves out_dir untouched.
+    """
+    from bandwidth import report_docx, report_html
+
+    data = validate(report)
+    files: list[tuple[str, bytes]] = [
+        ("report.json", (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")),
+        ("report.md", render_markdown(data).encode("utf-8")),
+        ("report.html", report_html.render(data).encode("utf-8")),
+    ]
+    for allocation in by_id(data["allocations"]):
+        if allocation.get("changed"):
+            files.append((docx_name(allocation), report_docx.render(data, allocation)))
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, content in files:
+        path = out_dir / name
+        path.write_bytes(content)
+        written.append(path)
+    return written

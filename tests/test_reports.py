@@ -1,0 +1,351 @@
+"""The completion report (SOP steps 8-10): report.json, report.md, report.html and the DOCX letters."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import docx
+import jsonschema
+import pytest
+
+from bandwidth import reports
+
+ROOT = Path(__file__).resolve().parent.parent
+EXPECTED = Path(__file__).parent / "expected"
+SCHEMA = json.loads((ROOT / "schemas" / "report.schema.json").read_text(encoding="utf-8"))
+CHROMIUM = Path("/usr/bin/chromium")
+HOSTILE_AGENCY = "<script>alert(1)</script> **x** @octocat [a](http://evil)"
+
+
+def rates(guaranteed: float, maximum: float, measured: float | None = None, contention: float | None = None) -> dict:
+    return {"guaranteed_mbps": guaranteed, "max_mbps": maximum, "measured_mbps": measured, "contention_mbps": contention}
+
+
+def allocation(ident: str, gateway: str, uplink: str, agency: str, *, changed: bool, github: str | None, verdict: str = "pass", **extra) -> dict:
+    doc = {
+        "id": ident,
+        "gateway": gateway,
+        "uplink": uplink,
+        "agency": agency,
+        "letter": {"number": f"440/{ident[-4:]}/DISKOMINFO-XI/2026", "date": "2026-11-02"},
+        "contact": {"name": "Budi Santoso", "email": "budi.santoso@example.go.id", "github": github},
+        "subnets": ["198.18.10.0/24"],
+        "priority": 2,
+        "start": "2026-11-09",
+        "end": None,
+        "purpose": "Layanan SIMRS dan telemedicine",
+        "changed": changed,
+        "download": rates(50, 100, 95.2, 51.0),
+        "upload": rates(20, 40, 38.125),
+        "verdict": verdict,
+        "timeline": {
+            "committed": "2026-11-27T01:00:00Z",
+            "approved": None,
+            "merged": "2026-11-28T00:55:00Z",
+            "applied": "2026-11-28T01:02:30Z",
+            "verified": "2026-11-28T01:04:10Z",
+        },
+    }
+    doc.update(extra)
+    return doc
+
+
+def sample() -> dict:
+    return {
+        "commit": "0123456789abcdef0123456789abcdef01234567",
+        "started": "2026-11-28T01:02:03Z",
+        "finished": "2026-11-28T01:05:00Z",
+        "mode": "lab",
+        "tolerance": {"max_low": 0.85, "max_high": 1.05, "guaranteed_min": 0.90},
+        "gateways": [
+            {
+                "name": "gw-samarinda",
+                "changed": True,
+                "commands": ["tc class change dev eth1 parent 1:1 classid 1:10 htb rate 50mbit ceil 100mbit prio 2"],
+                "uplinks": [
+                    {"name": "isp-a", "download_mbps": 1000, "upload_mbps": 500, "reserve_percent": 10, "allocated": {"download_mbps": 210, "upload_mbps": 85}},
+                    {"name": "isp-b", "download_mbps": 500, "upload_mbps": 500, "reserve_percent": 10, "allocated": {"download_mbps": 40, "upload_mbps": 15}},
+                ],
+            },
+            {
+                "name": "gw-balikpapan",
+                "changed": False,
+                "commands": [],
+                "uplinks": [{"name": "isp-a", "download_mbps": 300, "upload_mbps": 100, "reserve_percent": 20, "allocated": {"download_mbps": 125, "upload_mbps": 50}}],
+            },
+        ],
+        "drift": [],
+        "allocations": [
+            allocation("BW-2026-0001", "gw-samarinda", "isp-a", "Dinas Kesehatan Provinsi Kalimantan Timur", changed=True, github="budi-santoso"),
+            allocation(
+                "BW-2026-0002",
+                "gw-samarinda",
+                "isp-b",
+                "Badan Pendapatan Daerah Provinsi Kalimantan Timur",
+                changed=False,
+                github="siti-aminah",
+                download=rates(40, 80, 78.4),
+                upload=rates(15, 30, 29.1),
+            ),
+            allocation(
+                "BW-2026-0003",
+                "gw-balikpapan",
+                "isp-a",
+                "RSUD Dr. Kanujoso Djatiwibowo",
+                changed=True,
+                github=None,
+                verdict="fail",
+                download=rates(100, 200, 120.5, 70.25),
+                upload=rates(40, 60, 57, 39.5),
+            ),
+            allocation(
+                "BW-2026-0004",
+                "gw-balikpapan",
+                "isp-a",
+                "Dinas Pendidikan dan Kebudayaan Provinsi Kalimantan Timur",
+                changed=False,
+                github="rudi-h",
+                verdict="not_measured",
+                download=rates(25, 50),
+                upload=rates(10, 20),
+            ),
+        ],
+    }
+
+
+def hostile() -> dict:
+    report = sample()
+    report["allocations"].append(
+        allocation(
+            "BW-2026-0005",
+            "gw-samarinda",
+            "isp-a",
+            HOSTILE_AGENCY,
+            changed=True,
+            github="lina-m",
+            purpose="Baris satu\nBaris dua <b>tebal</b> @octocat\x07",
+            letter={"number": "001/<i>X</i>/2026", "date": "2026-11-20"},
+            contact={"name": "Lina @octocat\u202eMarlina", "email": "lina@example.go.id", "github": "lina-m"},
+        )
+    )
+    return report
+
+
+def written(report: dict, out: Path) -> dict[str, Path]:
+    return {p.name: p for p in reports.write_all(report, out)}
+
+
+def docx_text(path: Path) -> str:
+    document = docx.Document(str(path))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts += [cell.text for cell in row.cells]
+    return "\n".join(parts)
+
+
+def test_writes_every_file_and_the_json_validates(tmp_path: Path):
+    files = written(sample(), tmp_path)
+    assert sorted(files) == ["Laporan_Penyelesaian_Tugas_BW-2026-0001.docx", "Laporan_Penyelesaian_Tugas_BW-2026-0003.docx", "report.html", "report.json", "report.md"]
+    assert all(p.parent == tmp_path and p.stat().st_size > 0 for p in files.values())
+    document = json.loads(files["report.json"].read_text(encoding="utf-8"))
+    assert document == sample()
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER).validate(document)
+    assert '  "commit"' in files["report.json"].read_text(encoding="utf-8")  # indent 2
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda r: r.pop("commit"), '(top level): "commit" is a required property'),
+        (lambda r: r["allocations"][0].update(verdict="maybe"), "allocations.0.verdict"),
+        (lambda r: r["allocations"][0].update(id="../../etc/passwd"), "allocations.0.id"),
+        (lambda r: r["allocations"][1]["download"].pop("measured_mbps"), "allocations.1.download"),
+        (lambda r: r["allocations"][0]["contact"].update(github="-octocat"), "allocations.0.contact.github"),
+        (lambda r: r.update(finished="28 November 2026"), "finished"),
+        (lambda r: r["allocations"][0]["timeline"].update(applied="2026-13-45T25:00:00Z"), "allocations.0.timeline.applied"),
+        (lambda r: r["allocations"][0]["download"].update(measured_mbps=float("nan")), "not JSON data"),
+        (lambda r: r["allocations"].append(copy.deepcopy(r["allocations"][0])), "id BW-2026-0001 appears 2 times"),
+    ],
+)
+def test_an_invalid_report_raises_and_writes_nothing(tmp_path: Path, change, message):
+    report = sample()
+    change(report)
+    with pytest.raises(ValueError, match="report") as caught:
+        reports.write_all(report, tmp_path / "out")
+    assert message in str(caught.value)
+    assert not (tmp_path / "out").exists()
+    if not any(word in message for word in ("not JSON", "appears", "timeline")):  # the schema itself rejects it too
+        assert not jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER).is_valid(report)
+
+
+def test_markdown_summary_in_bahasa(tmp_path: Path):
+    text = written(sample(), tmp_path)["report.md"].read_text(encoding="utf-8")
+    assert text.startswith("## Laporan Penyelesaian Tugas Penyediaan Bandwidth\n")
+    assert "commit `0123456`" in text
+    assert "Waktu mulai: 28 November 2026 pukul 09.02 WITA · selesai: 28 November 2026 pukul 09.05 WITA" in text
+    assert "**Hasil: 1 alokasi gagal.** (2 lulus, 1 gagal, 1 tidak diukur; 0 drift)" in text
+    assert "| ID | Pengguna Bandwidth | Gateway / Uplink | Unduh dikonfigurasi (jaminan / maks) | Unduh terukur | Unggah dikonfigurasi (jaminan / maks) | Unggah terukur | Hasil |" in text
+    assert "| BW-2026-0001 (diubah) | Dinas Kesehatan Provinsi Kalimantan Timur | gw-samarinda / isp-a | 50 / 100 | 95,2 (bersama 51) | 20 / 40 | 38,125 | Lulus |" in text
+    assert "| BW-2026-0003 (diubah) | RSUD Dr. Kanujoso Djatiwibowo | gw-balikpapan / isp-a | 100 / 200 | 120,5 (bersama 70,25) | 40 / 60 | 57 (bersama 39,5) | **Gagal** |" in text
+    assert "| BW-2026-0004 | Dinas Pendidikan dan Kebudayaan Provinsi Kalimantan Timur | gw-balikpapan / isp-a | 25 / 50 | - | 10 / 20 | - | Tidak diukur |" in text
+    assert "Gateway: gw-balikpapan tidak berubah, gw-samarinda diubah (1 perintah tc)." in text
+    # Only the requesters of changed allocations are mentioned; BW-2026-0003 has no login.
+    assert "Pemohon: @budi-santoso\n" in text
+    assert "@siti-aminah" not in text and "@rudi-h" not in text
+    assert re.findall(r"@[\w-]+", text) == ["@budi-santoso"]
+    assert "Drift" not in text and "drift)" in text
+    assert len(text) < 5000
+
+
+def test_markdown_matches_the_expected_sample(tmp_path: Path):
+    # To update after an intended change: copy report.md of this report to tests/expected/report.md.
+    report = sample()
+    report["drift"] = [{"gateway": "gw-balikpapan", "device": "eth1", "allocation": "BW-2026-0004", "difference": "class 1:14 rate 40mbit, expected 50mbit"}]
+    text = written(report, tmp_path)["report.md"].read_text(encoding="utf-8")
+    assert text == (EXPECTED / "report.md").read_text(encoding="utf-8")
+
+
+def test_result_line_when_all_pass_and_with_drift(tmp_path: Path):
+    report = sample()
+    report["allocations"] = report["allocations"][:2]
+    assert "**Hasil: semua 2 alokasi lulus.**" in reports.render_markdown(report)
+    report["drift"] = [{"gateway": "gw-samarinda", "device": "eth1", "allocation": None, "difference": "qdisc missing on eth1"}]
+    text = reports.render_markdown(report)
+    assert "**Hasil: konfigurasi menyimpang (drift): 1 temuan.**" in text
+    assert "### Konfigurasi menyimpang (drift)" in text and "- gw-samarinda eth1: qdisc missing on eth1" in text
+
+
+def test_markdown_stays_short_with_many_allocations():
+    report = sample()
+    template = report["allocations"][1]
+    report["allocations"] = [dict(template, id=f"BW-2026-{i:04d}", agency="@" * 200) for i in range(1, 2000)]
+    report["allocations"][-1]["verdict"] = "fail"
+    text = reports.render_markdown(report)
+    assert len(text) <= reports.MAX_MARKDOWN
+    assert "| BW-2026-1999 |" in text  # the failed one is kept
+    assert re.search(r"\.\.\. dan \d+ alokasi lain", text)
+
+
+def test_html_is_self_contained_with_both_charts(tmp_path: Path):
+    html = written(sample(), tmp_path)["report.html"].read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and '<html lang="id">' in html
+    assert 'id="chart-allocations"' in html and 'id="chart-uplinks"' in html
+    assert "http://" not in html and "https://" not in html
+    assert "<script" not in html and "<link" not in html and "@import" not in html and "url(" not in html and "src=" not in html
+    assert "Laporan Penyelesaian Tugas Penyediaan Bandwidth" in html and "Pemakaian kapasitas uplink" in html
+    # One group per allocation in the first chart; per uplink and direction a stacked bar in the second.
+    allocations_svg = re.search(r'<svg id="chart-allocations".*?</svg>', html, re.S).group()
+    assert allocations_svg.count('class="guaranteed"') == 2 * 4 + 1  # two directions per allocation, and the legend
+    uplinks_svg = re.search(r'<svg id="chart-uplinks".*?</svg>', html, re.S).group()
+    assert uplinks_svg.count('class="alloc"') == 3 * 2 + 1
+    assert "teralokasi 210 (21%) · cadangan 100 · sisa 690" in uplinks_svg
+
+
+def test_docx_letter_per_changed_allocation(tmp_path: Path):
+    files = written(sample(), tmp_path)
+    assert "Laporan_Penyelesaian_Tugas_BW-2026-0002.docx" not in files and "Laporan_Penyelesaian_Tugas_BW-2026-0004.docx" not in files
+    text = docx_text(files["Laporan_Penyelesaian_Tugas_BW-2026-0001.docx"])
+    assert "Bidang Teknologi Informasi dan Komunikasi" in text
+    assert "Yth. Dinas Kesehatan Provinsi Kalimantan Timur" in text
+    assert "Perihal" in text and "Laporan Penyelesaian Penyediaan Bandwidth" in text
+    assert "Menindaklanjuti Surat Saudara Nomor 440/0001/DISKOMINFO-XI/2026 tanggal 2 November 2026" in text
+    assert "Mutu Baku" in text and "Waktu Pelaksanaan" in text
+    assert "50 / 100 Mbit/s" in text and "198.18.10.0/24" in text and "sejak 9 November 2026" in text
+    assert "Lulus" in text
+    document = docx.Document(str(files["Laporan_Penyelesaian_Tugas_BW-2026-0001.docx"]))
+    assert document.paragraphs[-1].text == "Tembusan: Budi Santoso (Pengguna Bandwidth)"
+    steps = document.tables[-1]
+    assert [steps.cell(i, 2).text for i in range(1, 11)] == ["15 menit", "1-2 jam", "1-2 jam", "1-2 jam", "1 hari", "15 menit", "1 hari", "1-2 jam", "15 menit", "1 hari"]
+    times = [steps.cell(i, 3).text for i in range(1, 11)]
+    assert times[0] == "27 November 2026 pukul 09.00 WITA"  # step 1: committed
+    assert times[1] == times[2] == times[3] == "-"  # not approved in the timeline: one merged cell
+    assert times[6] == "28 November 2026 pukul 09.02 WITA\n(durasi 7 menit)"  # merged 08.55 -> applied 09.02
+    assert times[7] == "28 November 2026 pukul 09.04 WITA\n(durasi 1 menit)"
+    assert times[8] == "-"
+    assert times[9] == "28 November 2026 pukul 09.05 WITA\n(durasi < 1 menit)"  # verified 09.04.10 -> finished 09.05.00
+    assert "Gagal" in docx_text(files["Laporan_Penyelesaian_Tugas_BW-2026-0003.docx"])
+
+
+def test_hostile_text_shows_literally_everywhere(tmp_path: Path):
+    files = written(hostile(), tmp_path)
+    text = files["report.md"].read_text(encoding="utf-8")
+    assert "<script>" not in text and "<b>" not in text and "**x**" not in text
+    assert not re.search(r"(?<!\\)\]\(", text)  # no link: every ] is escaped
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; \\*\\*x\\*\\* &#64;octocat \\[a\\](http&#58;//evil)" in text
+    assert "@octocat" not in text
+    assert "Pemohon: @budi-santoso, @lina-m\n" in text
+    row = next(line for line in text.splitlines() if line.startswith("| BW-2026-0005"))
+    assert row.count(" | ") == 7  # no cell split by the text
+
+    html = files["report.html"].read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; **x** @octocat [a](http&#58;//evil)" in html
+    assert "<script" not in html and "<b>tebal" not in html and "<i>X" not in html and "http://" not in html
+    assert "Baris satu\\u000aBaris dua &lt;b&gt;tebal&lt;/b&gt;" in html
+
+    letter = docx_text(files["Laporan_Penyelesaian_Tugas_BW-2026-0005.docx"])
+    assert f"Yth. {HOSTILE_AGENCY}" in letter
+    assert "Nomor 001/<i>X</i>/2026 tanggal 20 November 2026" in letter
+    assert "untuk keperluan Baris satu Baris dua <b>tebal</b> @octocat," in letter  # the newline and the bell are gone
+    assert "Tembusan: Lina @octocatMarlina (Pengguna Bandwidth)" in letter  # no bidi override
+    assert "\x07" not in letter and "\u202e" not in letter
+
+
+def test_report_html_in_headless_chromium(tmp_path: Path):
+    if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
+        pytest.skip("/usr/bin/chromium is not installed")
+    html = written(sample(), tmp_path / "out")["report.html"]
+    profile = tmp_path / "profile"
+    argv = [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+    ]
+    shot = tmp_path / "shot.png"
+    done = subprocess.run([*argv, f"--screenshot={shot}", "--window-size=1200,1600", html.as_uri()], capture_output=True, text=True, timeout=120, check=False)
+    assert shot.exists(), done.stderr
+    assert shot.stat().st_size > 10_000
+    dom = subprocess.run([*argv, "--dump-dom", html.as_uri()], capture_output=True, text=True, timeout=120, check=False)
+    assert 'id="chart-allocations"' in dom.stdout and 'id="chart-uplinks"' in dom.stdout, dom.stderr
+
+
+def test_docx_steps_2_to_4_share_the_approval_time(tmp_path: Path):
+    report = sample()
+    report["allocations"][0]["timeline"].update(approved="2026-11-27T03:30:00Z", checked="2026-11-27T01:03:00Z")
+    steps = docx.Document(str(written(report, tmp_path)["Laporan_Penyelesaian_Tugas_BW-2026-0001.docx"])).tables[-1]
+    assert steps.cell(2, 3).text == steps.cell(4, 3).text == "27 November 2026 pukul 11.30 WITA\n(durasi 2 jam 30 menit)\n(langkah 2-4)"
+    assert steps.cell(2, 3)._tc is steps.cell(3, 3)._tc  # one merged cell
+    assert steps.cell(5, 3).text == "27 November 2026 pukul 09.03 WITA\n(durasi 3 menit)\n(langkah 5-6)"
+
+
+def test_only_the_required_keys_are_enough(tmp_path: Path):
+    direction = {"guaranteed_mbps": 1.5, "max_mbps": 2, "measured_mbps": None}
+    report = {
+        "commit": "f" * 40,
+        "started": "2026-11-28T01:02:03+08:00",
+        "finished": "2026-11-27T17:03:03.123456",  # without an offset: UTC, as Ansible's now(utc=true) writes it
+        "gateways": [],
+        "drift": [],
+        "allocations": [{"id": "BW-2026-0009", "gateway": "gw-a", "uplink": "isp-a", "download": direction, "upload": direction, "verdict": "not_measured", "changed": True}],
+    }
+    files = written(report, tmp_path)
+    assert "**Hasil: tidak ada alokasi yang diukur.**" in files["report.md"].read_text(encoding="utf-8")
+    assert "Waktu mulai: 28 November 2026 pukul 01.02 WITA · selesai: 28 November 2026 pukul 01.03 WITA" in files["report.md"].read_text(encoding="utf-8")
+    assert "Tidak ada uplink." in files["report.html"].read_text(encoding="utf-8")
+    letter = docx_text(files["Laporan_Penyelesaian_Tugas_BW-2026-0009.docx"])
+    assert "Yth. -" in letter and "Tidak diukur" in letter and "1,5 / 2 Mbit/s" in letter
+    empty = written({**report, "allocations": []}, tmp_path / "empty")
+    assert "Tidak ada alokasi." in empty["report.md"].read_text(encoding="utf-8") and len(empty) == 3
