@@ -35,6 +35,7 @@ lab: setup ## the main job on the built-in lab: check, lab up, apply, verify (me
 	$(BIN)/bandwidth check --summary reports/availability.md
 	$(BIN)/bandwidth lab up
 	$(BIN)/ansible-playbook -i lab/inventory playbooks/apply.yml
+	$(BIN)/ansible-playbook -i lab/inventory playbooks/verify.yml
 	@echo "lab shaped and verified; report: reports/latest/; availability form: reports/availability.md; 'bandwidth lab down' removes the lab"
 
 lab-down: setup ## remove the lab (namespaces, processes, links)
