@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 APT_PACKAGES := git iproute2 iputils-ping iperf3 openssh-server openssh-client chromium
 
-.PHONY: help setup system-packages lab lab-down check test pytest molecule lint bench clean
+.PHONY: help setup system-packages lab lab-down check test pytest molecule lint github-lint bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -46,11 +46,18 @@ check: setup ## bandwidth check on the repository's own allocations
 
 test: setup lint pytest molecule ## everything the project checks
 
-lint: setup
+lint: setup github-lint
 	$(BIN)/ruff check scripts tests bench roles
 	$(BIN)/ruff format --check scripts tests bench roles
 	$(BIN)/yamllint --strict .
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ansible-lint
+
+github-lint: setup ## workflows and issue form: actionlint, zizmor (no findings), GitHub's JSON Schemas
+	$(BIN)/actionlint
+	$(BIN)/zizmor --offline --no-progress .github/workflows
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-issue-forms .github/ISSUE_TEMPLATE/permohonan-bandwidth.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-issue-config .github/ISSUE_TEMPLATE/config.yml
 
 pytest: setup
 	@# The tests build labs of their own with the same namespace names: the repo's lab goes first.

@@ -79,9 +79,8 @@ def ping(lab: Lab, request_id: str, count: int = 3) -> None:
     subprocess.run(["ip", "netns", "exec", client["namespace"], "ping", "-q", "-c", str(count), "-i", "0.2", "-W", "1", client["server_address"]], capture_output=True, check=True)
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    path = tmp_path_factory.mktemp("repo")
+def copy_repo(path: Path) -> Path:
+    """The parts of the repository a lab run needs, with the real venv; tests may edit it freely."""
     for name in COPIED:
         source = ROOT / name
         if source.is_dir():
@@ -89,7 +88,12 @@ def lab(tmp_path_factory):
         else:
             shutil.copy(source, path / name)
     (path / ".venv").symlink_to(ROOT / ".venv")
-    instance = Lab(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    instance = Lab(copy_repo(tmp_path_factory.mktemp("repo")))
     try:
         instance.run(BANDWIDTH, "lab", "up")
         instance.apply()

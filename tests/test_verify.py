@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -11,21 +10,14 @@ import jsonschema
 import pytest
 
 from conftest import BANDWIDTH, ROOT
-from test_apply import COPIED, Lab
+from test_apply import Lab, copy_repo
 
 pytestmark = pytest.mark.lab
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    path = tmp_path_factory.mktemp("verify")
-    for name in COPIED:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, path / name, symlinks=True)
-        else:
-            shutil.copy(source, path / name)
-    (path / ".venv").symlink_to(ROOT / ".venv")
+    path = copy_repo(tmp_path_factory.mktemp("verify"))
     for command in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "-c", "user.name=Uji", "-c", "user.email=uji@example.go.id", "commit", "-qm", "lab"]):
         subprocess.run(command, cwd=path, check=True, capture_output=True)
     instance = Lab(path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import sys
 from pathlib import Path
 
@@ -51,6 +52,16 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--measure", default="all", help="all, changed, none, or comma-separated ids (default: %(default)s)")
     report.add_argument("--seconds", type=int, default=3, help="iperf3 seconds per measurement (default: %(default)s)")
 
+    approvals = sub.add_parser("approvals", help="is the disposition chain of a pull request complete? (SOP steps 2-4)")
+    approvals.add_argument("--repo", dest="github_repo", required=True, metavar="OWNER/NAME", help="the GitHub repository")
+    approvals.add_argument("--pr", type=int, required=True, metavar="N", help="the pull request number")
+    approvals.add_argument("--summary", type=Path, metavar="FILE", help="also append the table to FILE (e.g. $GITHUB_STEP_SUMMARY)")
+
+    intake = sub.add_parser("from-issue", help="turn a submitted issue form into a request file (SOP step 1)")
+    intake.add_argument("--body-file", required=True, metavar="FILE", help="the issue body (- for standard input)")
+    intake.add_argument("--github", metavar="LOGIN", help="the requester's GitHub account (the issue author)")
+    intake.add_argument("--today", type=_date, metavar="DATE", help=argparse.SUPPRESS)
+
     measure = sub.add_parser("measure", help="iperf3 throughput of lab allocations, alone and all at once (JSON)")
     measure.add_argument("ids", nargs="*", help="allocation ids (default: every client of the lab)")
     measure.add_argument("--lab-dir", type=Path, default=Path("lab"), help="the lab (default: %(default)s)")
@@ -80,6 +91,12 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_render(args)
         if args.command == "report":
             return cmd_report(args)
+        if args.command == "approvals":
+            return cmd_approvals(args)
+        if args.command == "from-issue":
+            from bandwidth import intake
+
+            return intake.run(args)
         if args.command == "measure":
             return cmd_measure(args)
         if args.command == "lab":
@@ -185,3 +202,20 @@ def cmd_report(args) -> int:
         print(f"bandwidth: verification failed: {len(report['drift'])} drift(s), {len(failed)} failed measurement(s) {' '.join(failed)}".rstrip(), file=sys.stderr)
         return EXIT_PROBLEMS
     return EXIT_OK
+
+
+def cmd_approvals(args) -> int:
+    from bandwidth import approvals
+
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", args.github_repo):
+        raise UsageError(f"--repo {args.github_repo!r}: expected OWNER/NAME")
+    try:
+        result = approvals.evaluate(args.github_repo, args.pr, approvals.GitHub())  # GitHub() checks GITHUB_API_URL
+    except approvals.ApiError as exc:
+        raise UsageError(str(exc)) from None
+    text = approvals.table(result)
+    sys.stdout.write(text)
+    if args.summary:
+        with open(args.summary, "a", encoding="utf-8") as handle:
+            handle.write(text)
+    return EXIT_OK if result.complete else EXIT_PROBLEMS

@@ -1,0 +1,137 @@
+"""The security rules of .github/, read from the files themselves (no GitHub, no network)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+GITHUB = ROOT / ".github"
+WORKFLOWS = sorted((GITHUB / "workflows").glob("*.y*ml"))
+PINNED = re.compile(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}")
+ALLOWED_ACTIONS = {"actions/checkout", "actions/setup-python", "actions/upload-artifact"}
+
+
+def load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def triggers(workflow: dict) -> dict:
+    # YAML 1.1 reads the key `on` as True; PyYAML's safe_load does so too.
+    on = workflow.get("on", workflow.get(True))
+    if isinstance(on, str):
+        return {on: None}
+    if isinstance(on, list):
+        return dict.fromkeys(on)
+    return on
+
+
+def steps(workflow: dict):
+    for name, job in workflow["jobs"].items():
+        for step in job.get("steps", []):
+            yield name, step
+
+
+def test_there_are_workflows():
+    names = {path.name for path in WORKFLOWS}
+    assert {"pull-request.yml", "disposition.yml", "apply.yml", "scheduled.yml"} <= names
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_no_pull_request_target_or_workflow_run(path: Path):
+    on = triggers(load(path))
+    assert "pull_request_target" not in on
+    assert "workflow_run" not in on
+    assert "pull_request_target" not in path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_action_is_pinned_to_a_commit_with_its_version(path: Path):
+    text = path.read_text(encoding="utf-8")
+    uses_lines = [line.strip() for line in text.splitlines() if re.match(r"\s*(- )?uses:", line)]
+    assert uses_lines, "a workflow without actions: then the test would prove nothing"
+    for line in uses_lines:
+        match = re.fullmatch(r"(?:- )?uses: (\S+) # v\d+\.\d+\.\d+", line)
+        assert match, f"{path.name}: not `uses: owner/name@<sha> # vX.Y.Z`: {line}"
+        assert PINNED.fullmatch(match.group(1)), f"{path.name}: not pinned to a 40-hex commit: {line}"
+        assert match.group(1).split("@")[0] in ALLOWED_ACTIONS, f"{path.name}: an action outside the allowed three: {line}"
+    # And the parsed view agrees (no `uses:` hidden in a form the line scan missed).
+    for job, step in steps(load(path)):
+        if "uses" in step:
+            assert PINNED.fullmatch(step["uses"]), f"{path.name} job {job}: {step['uses']}"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_permissions_are_explicit_and_least_by_default(path: Path):
+    workflow = load(path)
+    assert "permissions" in workflow, f"{path.name}: no top-level permissions"
+    assert workflow["permissions"] in ({}, {"contents": "read"}), f"{path.name}: top-level permissions {workflow['permissions']}"
+    for name, job in workflow["jobs"].items():
+        assert "permissions" in job, f"{path.name}: job {name} has no explicit permissions"
+        assert job["permissions"] not in ("write-all", "read-all"), f"{path.name}: job {name}"
+        assert "id-token" not in (job["permissions"] or {}), f"{path.name}: job {name} needs no OIDC token"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_checkout_persists_no_credentials(path: Path):
+    for job, step in steps(load(path)):
+        if step.get("uses", "").startswith("actions/checkout@"):
+            assert (step.get("with") or {}).get("persist-credentials") is False, f"{path.name} job {job}"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_secrets_only_in_jobs_of_an_environment(path: Path):
+    workflow = load(path)
+    for name, job in workflow["jobs"].items():
+        if "secrets." in yaml.safe_dump(job):
+            assert job.get("environment") == "production", f"{path.name}: job {name} reads a secret outside the environment"
+            assert set(job["permissions"].values()) <= {"read", "none"}, f"{path.name}: job {name} holds a secret and a write token"
+    assert "secrets." not in yaml.safe_dump({k: v for k, v in workflow.items() if k != "jobs"}), f"{path.name}: a secret at workflow level"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_no_expression_in_run_scripts(path: Path):
+    """Values reach scripts through env:, never as ${{ }} pasted into the script."""
+    for job, step in steps(load(path)):
+        assert "${{" not in step.get("run", ""), f"{path.name} job {job} step {step.get('name')}"
+
+
+def test_apply_is_one_at_a_time_and_never_cancelled():
+    workflow = load(GITHUB / "workflows/apply.yml")
+    assert workflow["concurrency"] == {"group": "apply-main", "cancel-in-progress": False}
+    assert triggers(workflow)["push"]["branches"] == ["main"]
+    assert any(job.get("environment") == "production" for job in workflow["jobs"].values())
+
+
+def test_disposition_chain_has_the_three_roles_in_order():
+    disposition = load(GITHUB / "disposition.yml")
+    assert disposition["ordered"] is True
+    assert [role["role"] for role in disposition["chain"]] == ["kasubag_tu", "administrator_tik", "kasi_infrastruktur"]
+    for role in disposition["chain"]:
+        assert role["title"] and role["members"], role
+        assert all(re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})", login) for login in role["members"]), role
+    logins = [login for role in disposition["chain"] for login in role["members"]]
+    assert len(logins) == len(set(logins)), "a login fills two roles"
+
+
+def test_issue_form_asks_for_every_field_of_a_request_file():
+    form = load(GITHUB / "ISSUE_TEMPLATE/permohonan-bandwidth.yml")
+    fields = {item["id"]: item for item in form["body"] if "id" in item}
+    assert list(fields) == [
+        "agency", "letter_number", "letter_date", "contact_name", "contact_email", "gateway", "uplink", "subnets",
+        "download_guaranteed", "download_max", "upload_guaranteed", "upload_max", "priority", "start", "end", "purpose",
+    ]  # fmt: skip
+    labels = [item["attributes"]["label"] for item in fields.values()]
+    assert len(labels) == len(set(labels)), "labels are how from-issue finds the answers: they must be unique"
+    assert [name for name, item in fields.items() if not item.get("validations", {}).get("required")] == ["end"]
+    # The dropdowns offer what inventory/production has.
+    gateways = load(ROOT / "inventory/production/hosts.yml")["all"]["children"]["gateways"]["hosts"]
+    uplinks = {uplink["name"] for name in gateways for uplink in load(ROOT / f"inventory/production/host_vars/{name}.yml")["bandwidth_uplinks"]}
+    assert fields["gateway"]["attributes"]["options"] == ["gw-samarinda", "gw-balikpapan"] == list(gateways)
+    assert fields["uplink"]["attributes"]["options"] == ["isp-a", "isp-b"] == sorted(uplinks)
+    assert [option.split()[0] for option in fields["priority"]["attributes"]["options"]] == [str(n) for n in range(8)]
+    assert "permohonan-bandwidth" in form["labels"]
+    assert load(GITHUB / "ISSUE_TEMPLATE/config.yml")["blank_issues_enabled"] is False
