@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -91,15 +92,22 @@ def copy_repo(path: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    instance = Lab(copy_repo(tmp_path_factory.mktemp("repo")))
+@contextlib.contextmanager
+def applied_lab(path: Path):
+    """The lab of a repository copy, up and applied; taken down afterwards, also on failure."""
+    instance = Lab(path)
     try:
         instance.run(BANDWIDTH, "lab", "up")
         instance.apply()
         yield instance
     finally:
         instance.run(BANDWIDTH, "lab", "down", check=False)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    with applied_lab(copy_repo(tmp_path_factory.mktemp("repo"))) as instance:
+        yield instance
 
 
 def test_apply_shapes_every_allocation_class_by_class(lab: Lab):

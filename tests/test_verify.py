@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from conftest import BANDWIDTH, ROOT
-from test_apply import Lab, copy_repo
+from test_apply import Lab, applied_lab, copy_repo
 
 pytestmark = pytest.mark.lab
 
@@ -20,13 +20,8 @@ def lab(tmp_path_factory):
     path = copy_repo(tmp_path_factory.mktemp("verify"))
     for command in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "-c", "user.name=Uji", "-c", "user.email=uji@example.go.id", "commit", "-qm", "lab"]):
         subprocess.run(command, cwd=path, check=True, capture_output=True)
-    instance = Lab(path)
-    try:
-        instance.run(BANDWIDTH, "lab", "up")
-        instance.apply()
+    with applied_lab(path) as instance:
         yield instance
-    finally:
-        instance.run(BANDWIDTH, "lab", "down", check=False)
 
 
 def verify(lab: Lab, *extra: str, check: bool = True):

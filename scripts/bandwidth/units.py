@@ -38,7 +38,3 @@ def kbit_to_mbps_text(kbit: int) -> str:
     if frac == 0:
         return str(whole)
     return f"{whole}.{frac:03d}".rstrip("0")
-
-
-def kbit_to_mbps(kbit: int) -> float:
-    return kbit / 1000
