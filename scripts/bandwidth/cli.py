@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import re
 import sys
 from pathlib import Path
@@ -73,6 +74,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     lab_module.add_arguments(lab)
 
+    for name, module_name, help_text in (
+        ("audit", "audit", "each allocation's life from git history: created, changed, removed, with approvers"),
+        ("ledger", "ledger", "the availability list (daftar kesediaan bandwidth) at a date or commit"),
+        ("record", "record", "write the disposition chain of a merged pull request into git (a note on its commit)"),
+        ("monitor", "monitoring", "turn tc counter samples into the Laporan Monitoring Bandwidth"),
+    ):
+        command = sub.add_parser(name, help=help_text)
+        command.set_defaults(module=module_name)
+        importlib.import_module(f"bandwidth.{module_name}").add_arguments(command)
+
     new = sub.add_parser("new", help="write a new request file with the next free id")
     from bandwidth import scaffold
 
@@ -103,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
             from bandwidth import lab
 
             return lab.run(args)
+        if getattr(args, "module", None):
+            return importlib.import_module(f"bandwidth.{args.module}").run(args)
         if args.command == "new":
             from bandwidth import scaffold
 

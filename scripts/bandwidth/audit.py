@@ -1,0 +1,11 @@
+"""Placeholder: `bandwidth audit`."""
+
+from __future__ import annotations
+
+
+def add_arguments(parser) -> None:
+    pass
+
+
+def run(args) -> int:
+    raise NotImplementedError
