@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 APT_PACKAGES := git iproute2 iputils-ping iperf3 openssh-server openssh-client chromium
 
-.PHONY: help setup system-packages lab lab-down check test pytest molecule lint github-lint bench clean
+.PHONY: help setup system-packages lab lab-down monitor check test pytest molecule lint github-lint bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -37,6 +37,10 @@ lab: setup ## the main job on the built-in lab: check, lab up, apply, verify (me
 	$(BIN)/ansible-playbook -i lab/inventory playbooks/apply.yml
 	$(BIN)/ansible-playbook -i lab/inventory playbooks/verify.yml
 	@echo "lab shaped and verified; report: reports/latest/; availability form: reports/availability.md; 'bandwidth lab down' removes the lab"
+
+monitor: setup ## the Laporan Monitoring Bandwidth on the lab (after make lab): reports/monitoring/latest/
+	@$(BIN)/bandwidth lab status >/dev/null || { echo "no lab up: run 'make lab' first"; exit 1; }
+	$(BIN)/ansible-playbook -i lab/inventory playbooks/monitor.yml -e bandwidth_monitor_duration_seconds=$(or $(MONITOR_SECONDS),60)
 
 lab-down: setup ## remove the lab (namespaces, processes, links)
 	$(BIN)/bandwidth lab down
@@ -72,6 +76,7 @@ molecule: setup ## the role's molecule scenario on the lab (create, converge, id
 bench: setup ## benchmarks (not part of make test)
 	$(BIN)/python bench/check_bench.py
 	$(BIN)/python bench/apply_bench.py
+	$(BIN)/python bench/audit_bench.py
 
 clean: ## remove the venv and generated files
 	rm -rf $(VENV) reports bench/out .pytest_cache .ruff_cache

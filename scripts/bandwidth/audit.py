@@ -1,11 +1,112 @@
-"""Placeholder: `bandwidth audit`."""
+"""`bandwidth audit [ID]`: who asked for what, who approved it, when it landed: from git alone."""
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import json
+import sys
+
+from bandwidth import gitread, history
+from bandwidth.escape import printable
+from bandwidth.loader import UsageError
+
+WITA = dt.timezone(dt.timedelta(hours=8), "WITA")
+# What the text format shows of a created allocation (JSON and CSV carry every field).
+SUMMARY_FIELDS = ("(file)", "agency", "letter.number", "uplink", "subnets", "download.guaranteed_mbps", "download.max_mbps", "upload.guaranteed_mbps", "upload.max_mbps", "start", "end")
+
 
 def add_arguments(parser) -> None:
-    pass
+    parser.add_argument("id", nargs="?", help="only this allocation (its whole life, across renames)")
+    parser.add_argument("--since", metavar="DATE", help="only events on or after this date (YYYY-MM-DD, WITA)")
+    parser.add_argument("--ref", default="HEAD", help="the history to read (default: %(default)s; in CI: main)")
+    parser.add_argument("--format", choices=("text", "json", "csv"), default="text", help="output format (default: %(default)s)")
 
 
 def run(args) -> int:
-    raise NotImplementedError
+    since = None
+    if args.since:
+        try:
+            since = dt.date.fromisoformat(args.since)
+        except ValueError:
+            raise UsageError(f"--since {args.since!r}: not a date (YYYY-MM-DD)") from None
+    walked = history.walk(args.repo, args.ref)
+    events = [e for e in walked.events if (args.id is None or args.id in e.ids) and (since is None or e.date.astimezone(WITA).date() >= since)]
+    if walked.shallow:
+        print("bandwidth: warning: this clone is shallow: events before its oldest commit are missing (git fetch --unshallow)", file=sys.stderr)
+    if walked.events and not any(e.record for e in walked.events):
+        print(f"bandwidth: warning: no dispositions recorded ({gitread.NOTES_REF} missing? git fetch origin {gitread.NOTES_REF}:{gitread.NOTES_REF})", file=sys.stderr)
+    for sha in walked.unreadable_records:
+        print(f"bandwidth: warning: commit {sha[:12]}: unreadable Bandwidth-* trailers ignored", file=sys.stderr)
+    FORMATS[args.format](walked, events)
+    if args.id is not None and not events:
+        print(f"bandwidth: no events for {printable(args.id)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _value(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return str(value)
+
+
+def _approvers(event: history.Event) -> str:
+    record = event.record
+    if record is None:
+        return "no disposition recorded"
+    parts = [f"PR #{record.pull_request}"] if record.pull_request is not None else []
+    parts += [f"{a.role}={a.login}" for a in record.approvals]
+    parts += [f"MISSING {role} ({why})" for role, why in record.missing]
+    if record.applied_at:
+        parts.append(f"applied {record.applied_at} {record.applied}")
+    return ", ".join(parts)
+
+
+def text(walked: history.History, events: list[history.Event], out=None) -> None:
+    out = out or sys.stdout
+    for event in events:
+        when = event.date.astimezone(WITA).strftime("%Y-%m-%d %H:%M WITA")
+        out.write(printable(f"{when}  {event.id}  {event.action}  {event.commit[:12]}  {event.author}") + "\n")
+        out.write(printable(f"    {_approvers(event)}") + "\n")
+        shown = event.changes if event.action == "changed" else [c for c in event.changes if c["field"] in SUMMARY_FIELDS and event.action == "created"]
+        for change in shown:
+            values = _value(change["new"]) if event.action == "created" else f"{_value(change['old'])} -> {_value(change['new'])}"
+            out.write(printable(f"    {change['field']}: {values}") + "\n")
+    out.write(f"{len(events)} event(s) up to {walked.head[:12]}\n")
+
+
+def as_json(walked: history.History, events: list[history.Event], out=None) -> None:
+    out = out or sys.stdout
+    # One event per line: readable, greppable, and json's C encoder (indent= would use the Python one).
+    lines = [json.dumps(e.as_json(), ensure_ascii=False) for e in events]
+    out.write(f'{{"head": "{walked.head}", "shallow": {json.dumps(walked.shallow)}, "events": [\n' + ",\n".join(lines) + "\n]}\n")
+
+
+def _cell(value: str) -> str:
+    """A spreadsheet must not run a cell as a formula (CSV injection): such cells get a leading quote."""
+    value = printable(value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def as_csv(walked: history.History, events: list[history.Event], out=None) -> None:
+    writer = csv.writer(out or sys.stdout, lineterminator="\n")
+    writer.writerow(["date", "id", "action", "commit", "author", "pull_request", "approvers", "missing", "applied_at", "path", "changes"])
+    for event in events:
+        record = event.record
+        writer.writerow(
+            _cell(str(v))
+            for v in (
+                event.date.isoformat(), event.id, event.action, event.commit, event.author,
+                record.pull_request if record and record.pull_request is not None else "",
+                "; ".join(f"{a.role}={a.login}@{a.time}" for a in record.approvals) if record else "",
+                "; ".join(f"{role}: {why}" for role, why in record.missing) if record else "",
+                (record.applied_at or "") if record else "", event.path,
+                "; ".join(f"{c['field']}: {_value(c['old'])} -> {_value(c['new'])}" for c in event.changes),
+            )
+        )  # fmt: skip
+
+
+FORMATS = {"text": text, "json": as_json, "csv": as_csv}

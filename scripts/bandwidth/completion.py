@@ -14,7 +14,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from bandwidth import measure
+from bandwidth import history, measure
 from bandwidth.model import DIRECTIONS
 
 TOLERANCE = {"max_low": 0.85, "max_high": 1.05, "guaranteed_min": 0.90}
@@ -60,6 +60,13 @@ def _verdict(entry: dict) -> str:
     return "pass"
 
 
+def _approved(event) -> str | None:
+    """When the disposition chain was complete: the last approval, if `bandwidth record` wrote a complete chain."""
+    if event is None or event.record is None or not event.record.complete:
+        return None
+    return max(a.time for a in event.record.approvals)
+
+
 def build(options: ReportOptions) -> dict:
     from bandwidth.checker import CheckOptions, run_check
 
@@ -88,6 +95,7 @@ def build(options: ReportOptions) -> dict:
             measured = measure.measure(measure.Options(lab_dir=options.lab_dir, ids=ids, duration=options.seconds))
 
     verified = _now()
+    landed = history.last_events(options.repo)  # the merge that last changed each allocation, and its recorded disposition
     allocations = []
     for a in sorted(result.allocations, key=lambda a: a.id):
         if a.id not in shaped:
@@ -111,8 +119,8 @@ def build(options: ReportOptions) -> dict:
         entry["verdict"] = _verdict(entry)
         entry["timeline"] = {
             "committed": _git(options.repo, "log", "--diff-filter=A", "--follow", "--format=%aI", "-1", "--", a.path) or None,
-            "approved": None,  # recorded by the pull-request workflow
-            "merged": None,
+            "approved": _approved(landed.get(a.id)),
+            "merged": landed[a.id].date.isoformat() if a.id in landed and landed[a.id].record else None,
             "applied": applied.get(a.gateway, {}).get("time") if a.id in changed_ids else None,
             "verified": verified,
         }

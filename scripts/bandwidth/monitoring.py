@@ -1,11 +1,375 @@
-"""Placeholder: `bandwidth monitoring`."""
+"""`bandwidth monitor`: turn tc counter samples into the "Laporan Monitoring Bandwidth".
+
+Inputs are what playbooks/monitor.yml leaves in .plans/: <gateway>.json (the plan: which device and class
+minor is which allocation and direction) and <gateway>.counters.json (samples of `tc -s class show` from the
+module bandwidth_counters). Per allocation and direction: the class on the LAN interface is download, the
+class on the ifb is upload. Rates are tc's bytes, so layer-2 bytes (Ethernet header included).
+
+Output: reports/monitoring/<UTC time>/monitoring.json, .md, .html, and reports/monitoring/latest.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from bandwidth.loader import UsageError
+from bandwidth.model import DIRECTIONS
+
+FORMAT = 1
+ROOT_CLASS, DEFAULT_CLASS = "1:1", "1:2"  # the uplink and the traffic of no allocation (bandwidth render)
+COUNTERS = ("bytes", "packets", "drops", "overlimits")
+WRAP32 = 2**32  # packets, drops and overlimits are 32-bit counters in the kernel's class stats
+
+
+@dataclass
+class MonitorOptions:
+    repo: Path
+    inventory: str
+    plans: Path
+    reports: Path
+    at_ceiling_percent: float = 90.0
+    underused_percent: float = 10.0
+
 
 def add_arguments(parser) -> None:
-    pass
+    parser.add_argument("--inventory", default="inventory/production", help="inventory folder (default: %(default)s)")
+    parser.add_argument("--plans", type=Path, default=Path(".plans"), help="the plans and <gateway>.counters.json of playbooks/monitor.yml (default: %(default)s)")
+    parser.add_argument("--reports", type=Path, default=Path("reports"), help="reports/monitoring/<time>/ and reports/monitoring/latest go here (default: %(default)s)")
+    parser.add_argument("--at-ceiling-percent", type=_percent, default=90.0, metavar="P", help="average >= P%% of max_mbps in a direction: candidate for more (default: %(default)g)")
+    parser.add_argument("--underused-percent", type=_percent, default=10.0, metavar="P", help="average < P%% of guaranteed_mbps in both directions: candidate to give back (default: %(default)g)")
+
+
+def _percent(text: str) -> float:
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value) or not 0 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"not a percentage between 0 and 1000: {text!r}")
+    return value
 
 
 def run(args) -> int:
-    raise NotImplementedError
+    repo = Path(args.repo)
+    options = MonitorOptions(
+        repo=repo, inventory=args.inventory, plans=repo / args.plans, reports=repo / args.reports,
+        at_ceiling_percent=args.at_ceiling_percent, underused_percent=args.underused_percent,
+    )  # fmt: skip
+    report = build(options)
+    folder = write(report, options.reports / "monitoring")
+    print("\n".join(summary(report, folder)))
+    return 0
+
+
+# --- reading the inputs -------------------------------------------------------------------------------------------------
+
+
+def _read_json(path: Path, what: str):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no {what} (playbooks/monitor.yml writes it)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read the {what}: {getattr(exc, 'strerror', None) or exc}") from None
+    except ValueError as exc:
+        raise UsageError(f"{path}: the {what} is not JSON: {exc}") from None
+
+
+def load_plans(folder: Path) -> dict[str, dict]:
+    """gateway -> its plan, from `bandwidth render --output-dir` (<gateway>.json; not .counters.json, .applied.json)."""
+    paths = sorted(p for p in folder.glob("*.json") if p.name.count(".") == 1 and p.stem != "readback") if folder.is_dir() else []
+    if not paths:
+        raise UsageError(f"{folder}: no plans (<gateway>.json); playbooks/monitor.yml renders them")
+    plans = {}
+    for path in paths:
+        plan = _read_json(path, "plan")
+        if not isinstance(plan, dict) or not isinstance(plan.get("devices"), list):
+            raise UsageError(f"{path}: not a plan of `bandwidth render --output-dir`")
+        plans[path.stem] = plan
+    return plans
+
+
+def load_counters(path: Path) -> dict:
+    """One gateway's samples, checked for the shape the module bandwidth_counters writes."""
+    data = _read_json(path, "counter samples")
+    samples = data.get("samples") if isinstance(data, dict) else None
+    if not isinstance(samples, list):
+        raise UsageError(f"{path}: no list 'samples' (expected the output of the module bandwidth_counters)")
+    previous = -math.inf
+    for index, sample in enumerate(samples):
+        where = f"{path}: samples[{index}]"
+        if not isinstance(sample, dict) or not isinstance(sample.get("devices"), dict):
+            raise UsageError(f"{where}: expected {{t, devices}}")
+        t = sample.get("t")
+        if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t) or t <= previous:
+            raise UsageError(f"{where}: t must be a number of seconds, increasing from sample to sample")
+        previous = t
+        for device, classes in sample["devices"].items():
+            if not isinstance(classes, dict):
+                raise UsageError(f"{where}: device {device}: expected {{classid: counters}}")
+            for classid, counters in classes.items():
+                if not isinstance(counters, dict) or any(isinstance(counters.get(k), bool) or not isinstance(counters.get(k), int) or counters[k] < 0 for k in COUNTERS):
+                    raise UsageError(f"{where}: {device} {classid}: expected non-negative integers {', '.join(COUNTERS)}")
+    if len(samples) < 2:
+        raise UsageError(f"{path}: {len(samples)} sample(s); a rate needs at least 2")
+    return data
+
+
+# --- the arithmetic -----------------------------------------------------------------------------------------------------
+
+
+def _delta(before: int, after: int) -> int:
+    """A 32-bit counter that went down while its class lived on has wrapped."""
+    return after - before if after >= before else after - before + WRAP32
+
+
+def interval_stats(times: list[float], series: list[dict | None]) -> dict:
+    """Counters of one class over the interval. `series[i]` is its counters at times[i], None where the class was absent.
+
+    A pair whose bytes went down, or whose class was absent in the first sample of the pair, counts what the new class
+    counted from zero (never a negative amount); it is reported as a reset when the class had been seen before (re-created),
+    not when it first appears during the interval.
+    """
+    totals = dict.fromkeys(COUNTERS, 0)
+    rates: list[float | None] = []
+    resets: list[list[float]] = []
+    seen = False
+    for i in range(len(times) - 1):
+        before, after = series[i], series[i + 1]
+        seen = seen or before is not None
+        if after is None:  # gone (or not there yet): nothing to count
+            rates.append(None)
+            continue
+        if before is None or after["bytes"] < before["bytes"]:
+            moved = {name: after[name] for name in COUNTERS}  # a new class counts from zero
+            if seen:  # it was there before: re-created, not merely created during the interval
+                resets.append([round(times[i], 3), round(times[i + 1], 3)])
+        else:
+            moved = {name: after[name] - before[name] if name == "bytes" else _delta(before[name], after[name]) for name in COUNTERS}
+        for name in COUNTERS:
+            totals[name] += moved[name]
+        rates.append(round(moved["bytes"] * 8 / 1000 / (times[i + 1] - times[i]), 1))
+    elapsed = times[-1] - times[0]
+    seen = any(s is not None for s in series)
+    known = [r for r in rates if r is not None]
+    return {
+        "found": seen,
+        "average_kbit": round(totals["bytes"] * 8 / 1000 / elapsed, 1) if seen else None,
+        "peak_kbit": max(known) if known else (0.0 if seen else None),
+        **totals,
+        "resets": resets,
+        "series_kbit": rates,
+    }
+
+
+def _share(value: float | None, of_kbit: int | float) -> float | None:
+    return round(100 * value / of_kbit, 1) if value is not None and of_kbit else None
+
+
+# --- the report ---------------------------------------------------------------------------------------------------------
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _allocation_details(options: MonitorOptions, today: str | None) -> dict:
+    """id -> Allocation from the request files, for the agency and the period (the plan has the rates)."""
+    from bandwidth.checker import CheckOptions, run_check
+
+    day = None
+    if today:
+        try:
+            day = dt.date.fromisoformat(today)
+        except ValueError:
+            day = None
+    result = run_check(CheckOptions(root=options.repo, inventory=options.inventory, today=day))
+    return {a.id: a for a in result.allocations}
+
+
+def build(options: MonitorOptions) -> dict:
+    plans = load_plans(options.plans)
+    counters = {name: load_counters(options.plans / f"{name}.counters.json") for name in plans}
+    today = next((p.get("today") for p in plans.values() if p.get("today")), None)
+    details = _allocation_details(options, today)
+
+    allocations: dict[str, dict] = {}
+    gateways, resets = [], []
+    for name, plan in plans.items():
+        gateways.append(_gateway(name, plan, counters[name], options.plans / f"{name}.counters.json", details, allocations, resets))
+
+    entries = sorted(allocations.values(), key=lambda a: a["id"])
+    for entry in entries:
+        _flag(entry, options)
+    started = sorted(g["started"] for g in gateways if g["started"])
+    steps = {g["step_seconds"] for g in gateways if isinstance(g["step_seconds"], int)}
+    return {
+        "format": FORMAT,
+        "title": "Laporan Monitoring Bandwidth",
+        "started": started[0] if started else None,
+        "finished": _now(),
+        "today": today,
+        "duration_seconds": max((g["elapsed_seconds"] for g in gateways), default=0),
+        "step_seconds": steps.pop() if len(steps) == 1 else None,
+        "thresholds": {"at_ceiling_percent": options.at_ceiling_percent, "underused_percent": options.underused_percent},
+        "gateways": gateways,
+        "allocations": entries,
+        "resets": resets,
+        "candidates": {
+            "at_ceiling": [a["id"] for a in entries if a["flags"]["at_ceiling"]],
+            "underused": [a["id"] for a in entries if a["flags"]["underused"]],
+        },
+    }
+
+
+def _gateway(name: str, plan: dict, data: dict, path: Path, details: dict, allocations: dict, resets: list) -> dict:
+    """One gateway's uplink totals; fills `allocations` (id -> entry) and `resets` on the way."""
+    samples = data["samples"]
+    times = [float(s["t"]) for s in samples]
+    uplinks: dict[str, dict] = {}
+    for device in plan["devices"]:
+        dev, direction = device["device"], device["direction"]
+        missing = [i for i, s in enumerate(samples) if dev not in s["devices"]]
+        if missing:
+            raise UsageError(f"{path}: device {dev} of the plan is not in samples[{missing[0]}]")
+        found = {}
+        classids = [ROOT_CLASS, DEFAULT_CLASS] + [f"1:{cls['minor']:x}" for cls in device["classes"]]
+        labels = [None, None] + [cls["label"] for cls in device["classes"]]
+        for classid, label in zip(classids, labels, strict=True):
+            found[classid] = interval_stats(times, [s["devices"][dev].get(classid) for s in samples])
+            resets += [{"gateway": name, "device": dev, "classid": classid, "allocation": label, "between": pair} for pair in found[classid]["resets"]]
+        in_uplink = []
+        for cls in device["classes"]:
+            classid = f"1:{cls['minor']:x}"
+            entry = allocations.setdefault(cls["label"], _allocation_entry(cls["label"], name, device["uplink"], cls, details.get(cls["label"])))
+            entry[direction] = _direction_entry(dev, classid, cls["rate_kbit"], cls["ceil_kbit"], found[classid])
+            in_uplink.append(entry[direction])
+        total, capacity = found[ROOT_CLASS], device["capacity_kbit"]
+        uplinks.setdefault(device["uplink"], {"name": device["uplink"]})[direction] = {
+            "device": dev,
+            "capacity_kbit": capacity,
+            "average_kbit": total["average_kbit"],
+            "peak_kbit": total["peak_kbit"],
+            "average_percent_of_capacity": _share(total["average_kbit"], capacity),
+            "peak_percent_of_capacity": _share(total["peak_kbit"], capacity),
+            "allocated_guaranteed_kbit": sum(cls["rate_kbit"] for cls in device["classes"]),
+            "allocations_average_kbit": round(sum(d["average_kbit"] or 0 for d in in_uplink), 1),
+            "unclassified_average_kbit": found[DEFAULT_CLASS]["average_kbit"],
+            **{k: total[k] for k in COUNTERS},
+            "resets": len(total["resets"]),
+            "series_kbit": total["series_kbit"],
+        }
+    return {
+        "name": name,
+        "started": data.get("started") if isinstance(data.get("started"), str) else None,
+        "samples": len(samples),
+        "times": [round(t - times[0], 3) for t in times],
+        "elapsed_seconds": round(times[-1] - times[0], 3),
+        "step_seconds": data.get("step_seconds") if isinstance(data.get("step_seconds"), int) else None,
+        "uplinks": [uplinks[u] for u in sorted(uplinks)],
+    }
+
+
+def _allocation_entry(ident: str, gateway: str, uplink: str, cls: dict, allocation) -> dict:
+    entry = {"id": ident, "gateway": gateway, "uplink": uplink, "agency": None, "priority": cls.get("prio"), "start": None, "end": None}
+    if allocation is not None:
+        entry.update(agency=allocation.agency, start=allocation.start.isoformat(), end=allocation.end.isoformat() if allocation.end else None)
+    return entry
+
+
+def _direction_entry(device: str, classid: str, guaranteed: int, ceiling: int, found: dict) -> dict:
+    return {
+        "device": device,
+        "classid": classid,
+        "found": found["found"],
+        "guaranteed_kbit": guaranteed,
+        "max_kbit": ceiling,
+        "average_kbit": found["average_kbit"],
+        "peak_kbit": found["peak_kbit"],
+        "average_percent_of_guaranteed": _share(found["average_kbit"], guaranteed),
+        "average_percent_of_max": _share(found["average_kbit"], ceiling),
+        "peak_percent_of_guaranteed": _share(found["peak_kbit"], guaranteed),
+        "peak_percent_of_max": _share(found["peak_kbit"], ceiling),
+        **{k: found[k] for k in COUNTERS},
+        "resets": len(found["resets"]),
+        "series_kbit": found["series_kbit"],
+    }
+
+
+def _flag(entry: dict, options: MonitorOptions) -> None:
+    directions = [entry.get(d) for d in DIRECTIONS]
+    complete = all(d is not None and d["found"] for d in directions)
+    at_max = [d["average_percent_of_max"] for d in directions if d is not None and d["average_percent_of_max"] is not None]
+    of_guaranteed = [d["average_percent_of_guaranteed"] for d in directions if d is not None]
+    entry["flags"] = {
+        "at_ceiling": any(p >= options.at_ceiling_percent for p in at_max),
+        "underused": complete and all(p is not None and p < options.underused_percent for p in of_guaranteed),
+        "counter_reset": any(d is not None and d["resets"] for d in directions),
+        "class_missing": not complete,
+    }
+
+
+# --- writing ------------------------------------------------------------------------------------------------------------
+
+
+def write(report: dict, folder: Path) -> Path:
+    """<folder>/<UTC time>/ with monitoring.json, .md and .html, and <folder>/latest pointing at it.
+
+    Everything is rendered before the first file is written."""
+    from bandwidth import monitoring_html, monitoring_md
+
+    files = {
+        "monitoring.json": json.dumps(report, indent=1, ensure_ascii=False, allow_nan=False) + "\n",
+        "monitoring.md": monitoring_md.render(report),
+        "monitoring.html": monitoring_html.render(report),
+    }
+    target = folder / report["finished"].replace(":", "").replace("-", "")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (target / name).write_text(text, encoding="utf-8")
+        latest = folder / "latest"
+        if latest.is_symlink() or latest.exists():
+            latest.unlink()
+        os.symlink(target.name, latest)
+    except OSError as exc:
+        raise UsageError(f"cannot write the report into {target}: {exc.strerror or exc}") from None
+    return target
+
+
+def _mbit(kbit: float | None) -> str:
+    return "-" if kbit is None else f"{kbit / 1000:.1f}"
+
+
+def summary(report: dict, folder: Path) -> list[str]:
+    """A few English lines for the playbook's output."""
+    lines = [f"monitoring report: {folder}", f"interval: {report['duration_seconds']:g} s, step {report['step_seconds']} s, {len(report['gateways'])} gateway(s)"]
+    for a in report["allocations"]:
+        parts = []
+        for direction in DIRECTIONS:
+            d = a.get(direction)
+            if d is None or not d["found"]:
+                parts.append(f"{direction} class missing")
+                continue
+            parts.append(f"{direction} avg {_mbit(d['average_kbit'])} peak {_mbit(d['peak_kbit'])} of max {_mbit(d['max_kbit'])} Mbit/s")
+        flags = [name for name in ("at_ceiling", "underused", "counter_reset", "class_missing") if a["flags"][name]]
+        lines.append(f"{a['id']} {a['gateway']}/{a['uplink']}: {', '.join(parts)}" + (f" [{' '.join(flags)}]" if flags else ""))
+    for gateway in report["gateways"]:
+        for uplink in gateway["uplinks"]:
+            for direction in DIRECTIONS:
+                u = uplink.get(direction)
+                if u:
+                    lines.append(f"uplink {gateway['name']}/{uplink['name']} {direction}: avg {_mbit(u['average_kbit'])} peak {_mbit(u['peak_kbit'])} of {_mbit(u['capacity_kbit'])} Mbit/s")
+    for reset in report["resets"]:
+        who = f" ({reset['allocation']})" if reset["allocation"] else ""
+        lines.append(f"counter reset (class re-created) on {reset['gateway']} {reset['device']} {reset['classid']}{who} between t={reset['between'][0]:g} s and {reset['between'][1]:g} s")
+    lines.append(f"at ceiling (candidates for more bandwidth): {', '.join(report['candidates']['at_ceiling']) or 'none'}")
+    lines.append(f"underused (candidates to give bandwidth back): {', '.join(report['candidates']['underused']) or 'none'}")
+    return lines

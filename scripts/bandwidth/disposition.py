@@ -1,0 +1,130 @@
+"""The disposition of a merge as git trailers: written by `bandwidth record`, read by `bandwidth audit`.
+
+One format for both places git can hold it: a note on the merge commit (refs/notes/bandwidth,
+what the apply workflow writes) or the trailer block of the commit message itself (what a person
+pastes from `bandwidth record --print` into a squash-merge message). For example:
+
+    Bandwidth-Pull-Request: 42
+    Bandwidth-Requested-By: budi-santoso
+    Bandwidth-Approved-Commit: 3f2a...
+    Bandwidth-Disposition: kasubag_tu sri-wahyuni-tu 2026-11-27T02:10:00Z
+    Bandwidth-Disposition: administrator_tik rudi-hartono-tik 2026-11-27T03:00:00Z
+    Bandwidth-Disposition-Missing: kasi_infrastruktur no approval yet
+    Bandwidth-Merged-By: dewi-lestari-infra 2026-11-27T05:00:00Z
+    Bandwidth-Applied: 2026-11-27T05:04:00Z success
+
+Everything read back is checked against a strict pattern: a trailer that does not match is
+reported as unreadable instead of being trusted or shown raw.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+PREFIX = "Bandwidth-"
+LOGIN = r"[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}(?:\[bot\])?"
+TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)"
+ROLE = r"[a-z][a-z0-9_-]{0,39}"
+_PATTERNS = {
+    "Pull-Request": re.compile(r"#?(\d{1,9})"),
+    "Requested-By": re.compile(f"({LOGIN})"),
+    "Approved-Commit": re.compile(r"([0-9a-f]{40}|[0-9a-f]{64})"),
+    "Disposition": re.compile(f"({ROLE}) ({LOGIN}) ({TIME})"),
+    "Disposition-Missing": re.compile(f"({ROLE}) ([ -~]{{0,120}})"),
+    "Merged-By": re.compile(f"({LOGIN})(?: ({TIME}))?"),
+    "Applied": re.compile(f"({TIME}) (success|failure|cancelled|skipped)"),
+}
+_TRAILER = re.compile(rf"^{PREFIX}([A-Za-z-]+):[ \t]*(.*?)[ \t]*$")
+
+
+@dataclass
+class Approval:
+    role: str
+    login: str
+    time: str
+
+
+@dataclass
+class Disposition:
+    pull_request: int | None = None
+    requested_by: str | None = None
+    approved_commit: str | None = None
+    approvals: list[Approval] = field(default_factory=list)
+    missing: list[tuple[str, str]] = field(default_factory=list)  # (role, why)
+    merged_by: str | None = None
+    merged_at: str | None = None
+    applied_at: str | None = None
+    applied: str | None = None  # success, failure, ...
+    unreadable: list[str] = field(default_factory=list)  # trailer keys that did not match their pattern
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.approvals) and not self.missing
+
+    def trailers(self) -> str:
+        lines = []
+        if self.pull_request is not None:
+            lines.append(f"Pull-Request: {self.pull_request}")
+        if self.requested_by:
+            lines.append(f"Requested-By: {self.requested_by}")
+        if self.approved_commit:
+            lines.append(f"Approved-Commit: {self.approved_commit}")
+        lines += [f"Disposition: {a.role} {a.login} {a.time}" for a in self.approvals]
+        lines += [f"Disposition-Missing: {role} {why}" for role, why in self.missing]
+        if self.merged_by:
+            lines.append(f"Merged-By: {self.merged_by}" + (f" {self.merged_at}" if self.merged_at else ""))
+        if self.applied_at:
+            lines.append(f"Applied: {self.applied_at} {self.applied or 'success'}")
+        for line in lines:  # what we write, we must be able to read back
+            key, _, value = line.partition(": ")
+            if not _PATTERNS[key].fullmatch(value):
+                raise ValueError(f"{PREFIX}{line!r}: not a valid trailer")
+        return "".join(f"{PREFIX}{line}\n" for line in lines)
+
+    def as_json(self) -> dict:
+        return {
+            "pull_request": self.pull_request,
+            "requested_by": self.requested_by,
+            "approved_commit": self.approved_commit,
+            "approvers": [{"role": a.role, "login": a.login, "time": a.time} for a in self.approvals],
+            "missing": [{"role": role, "reason": why} for role, why in self.missing],
+            "merged_by": self.merged_by,
+            "merged_at": self.merged_at,
+            "applied_at": self.applied_at,
+            "applied": self.applied,
+        }
+
+
+def parse(message: str) -> Disposition | None:
+    """The Bandwidth-* trailers of a note or of a commit message's last paragraph; None when there are none."""
+    paragraphs = [p for p in re.split(r"\n[ \t]*\n", message.strip()) if p.strip()]
+    if not paragraphs:
+        return None
+    block = paragraphs[-1].splitlines()
+    found = [m for m in map(_TRAILER.match, block) if m]
+    if not found:
+        return None
+    record = Disposition()
+    for match in found:
+        key, value = match.group(1), match.group(2)
+        pattern = _PATTERNS.get(key)
+        parts = pattern.fullmatch(value) if pattern else None
+        if parts is None:
+            record.unreadable.append(key[:40])
+            continue
+        if key == "Pull-Request":
+            record.pull_request = int(parts.group(1))
+        elif key == "Requested-By":
+            record.requested_by = parts.group(1)
+        elif key == "Approved-Commit":
+            record.approved_commit = parts.group(1)
+        elif key == "Disposition":
+            record.approvals.append(Approval(*parts.groups()))
+        elif key == "Disposition-Missing":
+            record.missing.append((parts.group(1), parts.group(2)))
+        elif key == "Merged-By":
+            record.merged_by, record.merged_at = parts.groups()
+        elif key == "Applied":
+            record.applied_at, record.applied = parts.groups()
+    return record

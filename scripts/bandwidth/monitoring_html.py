@@ -1,0 +1,279 @@
+"""monitoring.html: the Laporan Monitoring Bandwidth as one self-contained page with inline SVG charts.
+
+Same rules as report.html: no scripts, fonts or external URLs, a Content-Security-Policy that loads nothing, and
+every text through report_html.h (escaped, control characters visible, ':' as an entity).
+"""
+
+from __future__ import annotations
+
+from bandwidth import monitoring_md as text
+from bandwidth.model import DIRECTIONS
+from bandwidth.report_html import CSS as REPORT_CSS
+from bandwidth.report_html import h, short
+from bandwidth.textid import ARAH
+
+MAX_CHART_ALLOCATIONS = 300
+WIDTH = 1120
+
+CSS = (
+    REPORT_CSS
+    + """
+svg .avg { fill: var(--alloc); } svg .avg.ceiling { fill: var(--fail); } svg .avg.idle { fill: var(--none); }
+svg .peak { stroke: #000; stroke-width: 2; } svg .line { fill: none; stroke: var(--alloc); stroke-width: 1.6; }
+svg .capacity { stroke: var(--fail); stroke-width: 1; stroke-dasharray: 4 3; } svg .axis { stroke: #9e9e9e; }
+.cand { padding: 6px 12px; border-left: 6px solid var(--alloc); background: #e3f2fd; margin: 6px 0; }
+.cand.up { border-color: var(--fail); background: #ffebee; } .cand.down { border-color: var(--none); background: #f5f5f5; }
+td.flag { font-weight: bold; }
+"""
+)
+
+
+def render(report: dict) -> str:
+    allocations = report["allocations"]
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="id">',
+        "<head>",
+        '<meta charset="utf-8">',
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>Laporan Monitoring Bandwidth - {h(report['finished'])}</title>",
+        f"<style>{CSS}</style>",
+        "</head>",
+        "<body>",
+        "<h1>Laporan Monitoring Bandwidth</h1>",
+        '<p class="sub">Pemerintah Provinsi Kalimantan Timur · Bidang Teknologi Informasi dan Komunikasi · pemakaian bandwidth per alokasi dari penghitung kelas HTB (tc)</p>',
+        '<dl class="meta">',
+        f"<dt>Pengamatan</dt><dd>{h(text.period_text(report))}</dd>",
+        f"<dt>Gateway</dt><dd>{_gateway_names(report)}</dd>",
+        f"<dt>Laporan dibuat</dt><dd>{h(_waktu(report['finished']))}</dd>",
+        "</dl>",
+    ]
+    for key, heading, names in text.candidates_lines(report, escape=h):
+        css = "up" if key == "at_ceiling" else "down"
+        parts.append(f'<p class="cand {css}"><strong>{h(heading)}:</strong> {names}.</p>')
+    parts += [
+        "<h2>Pemakaian per alokasi</h2>",
+        allocation_chart(allocations, report["thresholds"]),
+        '<p class="note">Setiap alokasi berskala sendiri (0 sampai maksimumnya); angka dalam Mbit/s. Batang abu-abu: maksimum yang dikonfigurasi; '
+        "batang berwarna: rata-rata selama pengamatan (merah: kandidat penambahan, abu-abu: kandidat pengembalian); garis hitam: puncak; "
+        "garis putus-putus: jaminan.</p>",
+        "<h2>Pemakaian uplink dari waktu ke waktu</h2>",
+        uplink_chart(report),
+        '<p class="note">Laju seluruh lalu lintas uplink (kelas akar 1:1) per selang dua sampel; garis merah putus-putus: kapasitas uplink.</p>',
+        "<h2>Rincian alokasi</h2>",
+        allocation_table(allocations),
+        "<h2>Rincian uplink</h2>",
+        uplink_table(report),
+    ]
+    if report["resets"]:
+        parts += ["<h2>Penghitung direset</h2>", reset_list(report["resets"])]
+    parts += ["</body>", "</html>", ""]
+    return "\n".join(parts)
+
+
+def _gateway_names(report: dict) -> str:
+    names = [h(gateway["name"]) + h(" ({} sampel)".format(gateway["samples"])) for gateway in report["gateways"]]
+    return ", ".join(names) or "-"
+
+
+def _waktu(value: str | None) -> str:
+    from bandwidth.reports import waktu
+
+    return waktu(value)
+
+
+def _svg(ident: str, title: str, height: float, body: list[str]) -> str:
+    head = f'<svg id="{ident}" class="chart" viewBox="0 0 {WIDTH} {round(height)}" width="{WIDTH}" height="{round(height)}" role="img" aria-labelledby="{ident}-title">'
+    return head + f'<title id="{ident}-title">{h(title)}</title>' + "".join(body) + "</svg>"
+
+
+def _legend(items: list[tuple[str, str]], y: int = 14) -> str:
+    out, x = [], 8
+    for css, label in items:
+        if css in ("peak", "guaranteed", "capacity"):
+            out.append(f'<line class="{css}" x1="{x + 6}" y1="{y - 10}" x2="{x + 6}" y2="{y + 2}"/>')
+        else:
+            out.append(f'<rect class="{css}" x="{x}" y="{y - 10}" width="12" height="12"/>')
+        out.append(f'<text x="{x + 17}" y="{y}">{h(label)}</text>')
+        x += 30 + round(7.6 * len(label))
+    return "".join(out)
+
+
+def allocation_chart(allocations: list[dict], thresholds: dict) -> str:
+    """Per allocation and direction: max (grey), average (coloured by flag), peak (black line), guaranteed (dashed)."""
+    bar_x, bar_w, value_x, row = 270, 470, 752, 24
+    shown = sorted(allocations, key=lambda a: (not a["flags"]["at_ceiling"], not a["flags"]["underused"], a["id"]))[:MAX_CHART_ALLOCATIONS]
+    shown.sort(key=lambda a: a["id"])
+    legend = [("max", "maksimum"), ("avg", "rata-rata"), ("avg ceiling", "kandidat penambahan"), ("avg idle", "kandidat pengembalian"), ("peak", "puncak"), ("guaranteed", "jaminan")]
+    body, y = [_legend(legend)], 32
+    for allocation in shown:
+        flags = allocation["flags"]
+        body.append(f"<g><title>{h(allocation['id'] + ' · ' + (allocation['agency'] or '-'))}</title>")
+        body.append(f'<line class="rule" x1="0" y1="{y - 4}" x2="{WIDTH}" y2="{y - 4}"/>')
+        body.append(f'<text class="id" x="8" y="{y + 14}">{h(allocation["id"])}</text>')
+        body.append(f'<text class="small" x="8" y="{y + 30}">{short(allocation["agency"] or "-", 31)}</text>')
+        body.append(f'<text class="small" x="8" y="{y + 44}">{short(text.notes(allocation).replace("**", ""), 31)}</text>')
+        for i, name in enumerate(DIRECTIONS):
+            top = y + i * row
+            body.append(f'<text x="{bar_x - 8}" y="{top + 15}" text-anchor="end">{ARAH[name]}</text>')
+            d = allocation.get(name)
+            if d is None or not d["found"]:
+                body.append(f'<text class="small" x="{bar_x}" y="{top + 15}">kelas tc tidak ditemukan</text>')
+                continue
+            scale = max(d["max_kbit"], d["peak_kbit"] or 0, d["average_kbit"] or 0, 1) * 1.04
+
+            def x_of(kbit: float, scale=scale) -> float:
+                return round(bar_x + bar_w * min(kbit, scale) / scale, 1)
+
+            css = "avg"
+            if (d["average_percent_of_max"] or 0) >= thresholds["at_ceiling_percent"]:
+                css += " ceiling"
+            elif flags["underused"]:
+                css += " idle"
+            body.append(f'<rect class="max" x="{bar_x}" y="{top + 2}" width="{x_of(d["max_kbit"]) - bar_x}" height="9"/>')
+            body.append(f'<rect class="{css}" x="{bar_x}" y="{top + 12}" width="{x_of(d["average_kbit"] or 0) - bar_x}" height="9"/>')
+            px = x_of(d["peak_kbit"] or 0)
+            body.append(f'<line class="peak" x1="{px}" y1="{top + 10}" x2="{px}" y2="{top + 23}"/>')
+            gx = x_of(d["guaranteed_kbit"])
+            body.append(f'<line class="guaranteed" x1="{gx}" y1="{top}" x2="{gx}" y2="{top + 23}"/>')
+            label = f"rata-rata {text.rate(d['average_kbit'])} · puncak {text.rate(d['peak_kbit'])} · maks {text.rate(d['max_kbit'])} · jaminan {text.rate(d['guaranteed_kbit'])}"
+            body.append(f'<text class="small" x="{value_x}" y="{top + 15}">{h(label)}</text>')
+        body.append("</g>")
+        y += 2 * row + 28
+    if len(shown) < len(allocations):
+        body.append(f'<text x="8" y="{y + 12}">... dan {len(allocations) - len(shown)} alokasi lain: lihat tabel rincian.</text>')
+        y += 20
+    if not allocations:
+        body.append(f'<text x="8" y="{y + 12}">Tidak ada alokasi.</text>')
+        y += 20
+    return _svg("chart-allocations", "Grafik: rata-rata dan puncak per alokasi terhadap maksimum dan jaminan", y + 4, body)
+
+
+def uplink_chart(report: dict) -> str:
+    """Per uplink and direction, the total rate over time against the capacity."""
+    plot_x, plot_w, plot_h, gap = 300, 440, 60, 26
+    body, y = [_legend([("line", "laju uplink"), ("capacity", "kapasitas")])], 30
+    body[0] = body[0].replace('<rect class="line"', '<rect class="avg"')  # a filled swatch for the line's colour
+    count = 0
+    for gateway in report["gateways"]:
+        times = gateway["times"]
+        span = max(times[-1] - times[0], 1e-9) if times else 1
+        for uplink in gateway["uplinks"]:
+            for name in DIRECTIONS:
+                u = uplink.get(name)
+                if not u:
+                    continue
+                count += 1
+                label = f"{gateway['name']} / {uplink['name']} · {ARAH[name]}"
+                scale = max([u["capacity_kbit"], 1] + [r for r in u["series_kbit"] if r is not None]) * 1.05
+                top = y + 4
+
+                def y_of(kbit: float, scale=scale, top=top) -> float:
+                    return round(top + plot_h - plot_h * kbit / scale, 1)
+
+                body.append(f"<g><title>{h(label)}</title>")
+                body.append(f'<text x="8" y="{top + 16}">{short(label, 40)}</text>')
+                rates = "rata-rata {} · puncak {} Mbit/s".format(text.rate(u["average_kbit"]), text.rate(u["peak_kbit"]))
+                body.append(f'<text class="small" x="8" y="{top + 32}">{h(rates)}</text>')
+                body.append(f'<rect class="frame" x="{plot_x}" y="{top}" width="{plot_w}" height="{plot_h}"/>')
+                cy = y_of(u["capacity_kbit"])
+                body.append(f'<line class="capacity" x1="{plot_x}" y1="{cy}" x2="{plot_x + plot_w}" y2="{cy}"/>')
+                points = []
+                for i, value in enumerate(u["series_kbit"]):
+                    if value is None:
+                        continue
+                    middle = (times[i] + times[i + 1]) / 2 - times[0]
+                    points.append(f"{round(plot_x + plot_w * middle / span, 1)},{y_of(value)}")
+                if points:
+                    body.append(f'<polyline class="line" points="{" ".join(points)}"/>')
+                share = f"{text.percent(u['average_percent_of_capacity'])} dari kapasitas {text.rate(u['capacity_kbit'])} Mbit/s"
+                body.append(f'<text class="small" x="{plot_x + plot_w + 12}" y="{top + 16}">{h(share)}</text>')
+                body.append(f'<text class="small" x="{plot_x + plot_w + 12}" y="{top + 32}">{h(f"0 - {text.lama(span)}")}</text>')
+                body.append("</g>")
+                y += plot_h + gap
+    if not count:
+        body.append(f'<text x="8" y="{y + 12}">Tidak ada uplink.</text>')
+        y += 20
+    return _svg("chart-uplinks", "Grafik: laju uplink dari waktu ke waktu", y + 4, body)
+
+
+def allocation_table(allocations: list[dict]) -> str:
+    if not allocations:
+        return "<p>Tidak ada alokasi.</p>"
+    head = (
+        "<tr><th>ID</th><th>Pengguna Bandwidth</th><th>Gateway / Uplink</th><th>Arah</th><th>Jaminan / maks</th><th>Rata-rata</th><th>Puncak</th>"
+        "<th>% jaminan</th><th>% maks</th><th>Byte</th><th>Paket</th><th>Drop</th><th>Overlimit</th><th>Catatan</th></tr>"
+    )
+    rows = []
+    for a in allocations:
+        for i, name in enumerate(DIRECTIONS):
+            d = a.get(name)
+            cells = ""
+            if i == 0:
+                cells += f'<td rowspan="2">{h(a["id"])}</td><td rowspan="2">{h(a["agency"] or "-")}</td><td rowspan="2">{h(a["gateway"])} / {h(a["uplink"])}</td>'
+            cells += f"<td>{ARAH[name]}</td>"
+            if d is None or not d["found"]:
+                cells += '<td colspan="9">kelas tc tidak ditemukan</td>'
+            else:
+                numbers = [
+                    f"{text.rate(d['guaranteed_kbit'])} / {text.rate(d['max_kbit'])}",
+                    text.rate(d["average_kbit"]),
+                    text.rate(d["peak_kbit"]),
+                    text.percent(d["average_percent_of_guaranteed"]),
+                    text.percent(d["average_percent_of_max"]),
+                    text.count(d["bytes"]),
+                    text.count(d["packets"]),
+                    text.count(d["drops"]),
+                    text.count(d["overlimits"]),
+                ]
+                cells += "".join(f'<td class="num">{h(n)}</td>' for n in numbers)
+            if i == 0:
+                cells += f'<td rowspan="2" class="flag">{h(text.notes(a).replace("**", ""))}</td>'
+            rows.append(f"<tr>{cells}</tr>")
+    note = '<p class="note">Laju dalam Mbit/s dari byte yang dilewatkan kelas tc (termasuk header Ethernet); byte, paket, drop dan overlimit: selama pengamatan.</p>'
+    return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>{note}"
+
+
+def uplink_table(report: dict) -> str:
+    rows = []
+    for gateway in report["gateways"]:
+        for uplink in gateway["uplinks"]:
+            for name in DIRECTIONS:
+                u = uplink.get(name)
+                if not u:
+                    continue
+                numbers = [
+                    text.rate(u["capacity_kbit"]),
+                    text.rate(u["average_kbit"]),
+                    text.rate(u["peak_kbit"]),
+                    text.percent(u["average_percent_of_capacity"]),
+                    text.rate(u["allocated_guaranteed_kbit"]),
+                    text.rate(u["allocations_average_kbit"]),
+                    text.rate(u["unclassified_average_kbit"]),
+                    text.count(u["bytes"]),
+                    text.count(u["packets"]),
+                    text.count(u["drops"]),
+                    text.count(u["overlimits"]),
+                ]
+                cells = f"<td>{h(gateway['name'])} / {h(uplink['name'])}</td><td>{h(u['device'])}</td><td>{ARAH[name]}</td>"
+                rows.append("<tr>" + cells + "".join(f'<td class="num">{h(n)}</td>' for n in numbers) + "</tr>")
+    if not rows:
+        return "<p>Tidak ada uplink.</p>"
+    head = (
+        "<tr><th>Gateway / Uplink</th><th>Perangkat</th><th>Arah</th><th>Kapasitas</th><th>Rata-rata</th><th>Puncak</th><th>% kapasitas</th>"
+        "<th>Jaminan teralokasi</th><th>Rata-rata alokasi</th><th>Rata-rata tanpa alokasi</th><th>Byte</th><th>Paket</th><th>Drop</th><th>Overlimit</th></tr>"
+    )
+    return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def reset_list(resets: list[dict]) -> str:
+    items = []
+    for reset in resets:
+        who = f" ({h(reset['allocation'])})" if reset.get("allocation") else ""
+        between = f"antara detik ke-{text.detik(reset['between'][0])} dan ke-{text.detik(reset['between'][1])}"
+        items.append(f"<li>{h(reset['gateway'])} {h(reset['device'])} kelas {h(reset['classid'])}{who}: {h(between)}</li>")
+    note = (
+        '<p class="note">Kelas tc dibuat ulang selama pengamatan (penghitungnya turun). Selang itu dihitung dari nol: tidak ada laju negatif, dan byte sebelum kelas dibuat ulang tidak terhitung.</p>'
+    )
+    return f"{note}<ul>{''.join(items)}</ul>"

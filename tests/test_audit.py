@@ -1,0 +1,267 @@
+"""`bandwidth record` and `bandwidth audit` on a repository built commit by commit.
+
+The history: a direct push creates BW-2026-0001; PR #11 (merge commit) creates BW-2026-0002;
+PR #12 (squash, trailers pasted from `record --print`) raises its download max; PR #13 moves it
+from gw-a to gw-b (a rename); PR #14 removes BW-2026-0001. The apply workflow's step,
+`bandwidth record`, writes each merge's disposition as a git note, asking a local server that
+answers like the GitHub API.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from conftest import BANDWIDTH, Repo
+
+GH_REPO = "pemprov-kaltim/bandwidth"
+CHAIN = """\
+ordered: true
+chain:
+  - {role: kasubag_tu, title: Kasubag TU, members: [tu-1]}
+  - {role: administrator_tik, title: Pejabat Administrator Bidang TIK, members: [admin-1]}
+  - {role: kasi_infrastruktur, title: Kasi Infrastruktur TIK, members: [kasi-1]}
+"""
+ADMIN = ("Admin Jaringan", "admin@diskominfo.example.go.id")
+SITI = ("Siti Rahma", "siti@dinkes.example.go.id")
+MERGER = ("GitHub", "noreply@github.com")
+
+
+@dataclass
+class Step:
+    commit: str
+    date: str
+
+
+class History:
+    """Commits with fixed authors and dates; merges as GitHub makes them."""
+
+    def __init__(self, repo: Repo):
+        self.repo = repo
+        self.git("init", "-q", "-b", "main")
+
+    def git(self, *args: str, who=ADMIN, date: str = "2026-11-02T09:00:00+08:00") -> str:
+        env = {
+            **os.environ, "GIT_AUTHOR_NAME": who[0], "GIT_AUTHOR_EMAIL": who[1], "GIT_COMMITTER_NAME": who[0], "GIT_COMMITTER_EMAIL": who[1],
+            "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date,
+        }  # fmt: skip
+        return subprocess.run(["git", *args], cwd=self.repo.path, capture_output=True, text=True, check=True, env=env).stdout.strip()
+
+    def commit(self, message: str, who=ADMIN, date: str = "2026-11-02T09:00:00+08:00") -> str:
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", message, who=who, date=date)
+        return self.git("rev-parse", "HEAD")
+
+    def merge(self, branch: str, message: str, date: str) -> str:
+        self.git("merge", "-q", "--no-ff", branch, "-m", message, who=MERGER, date=date)
+        return self.git("rev-parse", "HEAD")
+
+
+def serve_pull(httpserver, number: int, merge_sha: str, head: str, base: str, author: str, day: str, approvers=("tu-1", "admin-1", "kasi-1")):
+    """What GitHub answers about one merged pull request and its reviews."""
+    merged_at = f"{day}T06:00:00Z"
+    httpserver.expect_request(f"/repos/{GH_REPO}/commits/{merge_sha}/pulls").respond_with_json([{"number": number, "merged_at": merged_at, "merge_commit_sha": merge_sha}])
+    httpserver.expect_request(f"/repos/{GH_REPO}/pulls/{number}").respond_with_json(
+        {"number": number, "user": {"login": author}, "head": {"sha": head}, "base": {"sha": base}, "merged_by": {"login": "kasi-1"}, "merged_at": merged_at}
+    )
+    httpserver.expect_request(f"/repos/{GH_REPO}/contents/.github/disposition.yml", query_string={"ref": base}).respond_with_json(
+        {"content": base64.b64encode(CHAIN.encode()).decode(), "encoding": "base64"}
+    )
+    reviews = [{"id": number * 10 + i, "user": {"login": login}, "state": "APPROVED", "submitted_at": f"{day}T0{i + 1}:00:00Z", "commit_id": head} for i, login in enumerate(approvers)]
+    httpserver.expect_request(f"/repos/{GH_REPO}/pulls/{number}/reviews", query_string={"per_page": "100"}).respond_with_json(reviews)
+
+
+def bandwidth(repo: Repo, httpserver, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "GITHUB_API_URL": httpserver.url_for("").rstrip("/"), "GITHUB_TOKEN": "test-token"}
+    env.update({"GIT_COMMITTER_NAME": "github-actions[bot]", "GIT_COMMITTER_EMAIL": "bot@example.invalid"})
+    return subprocess.run([BANDWIDTH, *args], cwd=repo.path, capture_output=True, text=True, env=env, timeout=60, check=False)
+
+
+def record(repo: Repo, httpserver, commit: str, *extra: str) -> None:
+    done = bandwidth(repo, httpserver, "record", "--github-repo", GH_REPO, "--commit", commit, *extra)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.fixture
+def built(repo: Repo, httpserver):
+    """The repository after five steps, and the commit of each."""
+    h = History(repo)
+    repo.write(".github/disposition.yml", CHAIN)
+    repo.request("BW-2026-0001", "gw-a", subnets="[198.18.1.0/24]")
+    steps = {"create-0001": Step(h.commit("Inventory and the first allocation", date="2026-11-02T09:00:00+08:00"), "2026-11-02")}
+
+    h.git("checkout", "-q", "-b", "pr-11")
+    repo.request("BW-2026-0002", "gw-a", subnets="[198.18.2.0/24]", agency="Dinas Kesehatan")
+    head = h.commit("Permohonan BW-2026-0002", who=SITI, date="2026-11-03T08:00:00+08:00")
+    h.git("checkout", "-q", "main")
+    base = h.git("rev-parse", "HEAD")
+    merge = h.merge("pr-11", "Merge pull request #11 from dinkes/pr-11", "2026-11-03T14:00:00+08:00")
+    serve_pull(httpserver, 11, merge, head, base, "siti-rahma", "2026-11-03")
+    record(repo, httpserver, merge, "--applied-at", "2026-11-03T06:05:00Z")
+    steps["create-0002"] = Step(merge, "2026-11-03")
+
+    # Squash merge of PR #12: the trailers are pasted into the message; no note.
+    base = h.git("rev-parse", "HEAD")
+    serve_pull(httpserver, 12, "0" * 40, "1" * 40, base, "siti-rahma", "2026-11-10")
+    trailers = bandwidth(repo, httpserver, "record", "--github-repo", GH_REPO, "--pr", "12", "--print")
+    assert trailers.returncode == 0, trailers.stderr
+    assert "Bandwidth-Disposition: kasi_infrastruktur kasi-1 2026-11-10T03:00:00Z" in trailers.stdout
+    repo.request("BW-2026-0002", "gw-a", subnets="[198.18.2.0/24]", agency="Dinas Kesehatan", download="{guaranteed_mbps: 10, max_mbps: 30}")
+    steps["raise-0002"] = Step(h.commit(f"Naikkan BW-2026-0002 (#12)\n\n{trailers.stdout}", who=SITI, date="2026-11-10T15:00:00+08:00"), "2026-11-10")
+
+    h.git("checkout", "-q", "-b", "pr-13")
+    (repo.path / "allocations/gw-b").mkdir(exist_ok=True)
+    h.git("mv", "allocations/gw-a/BW-2026-0002.yaml", "allocations/gw-b/BW-2026-0002.yaml")
+    repo.request("BW-2026-0002", "gw-b", subnets="[198.18.18.0/24]", agency="Dinas Kesehatan", download="{guaranteed_mbps: 10, max_mbps: 30}")
+    head = h.commit("Pindahkan BW-2026-0002 ke gw-b", who=ADMIN, date="2026-11-20T08:00:00+08:00")
+    h.git("checkout", "-q", "main")
+    base = h.git("rev-parse", "HEAD")
+    merge = h.merge("pr-13", "Merge pull request #13", "2026-11-20T10:00:00+08:00")
+    serve_pull(httpserver, 13, merge, head, base, "admin-jaringan", "2026-11-20")
+    record(repo, httpserver, merge)
+    steps["move-0002"] = Step(merge, "2026-11-20")
+
+    h.git("checkout", "-q", "-b", "pr-14")
+    h.git("rm", "-q", "allocations/gw-a/BW-2026-0001.yaml")
+    head = h.commit("Cabut BW-2026-0001", who=ADMIN, date="2026-11-25T08:00:00+08:00")
+    h.git("checkout", "-q", "main")
+    base = h.git("rev-parse", "HEAD")
+    merge = h.merge("pr-14", "Merge pull request #14", "2026-11-25T09:00:00+08:00")
+    serve_pull(httpserver, 14, merge, head, base, "admin-jaringan", "2026-11-25", approvers=("tu-1", "admin-1"))  # kasi-1 did not approve
+    record(repo, httpserver, merge)
+    steps["remove-0001"] = Step(merge, "2026-11-25")
+    return repo, steps
+
+
+def audit(repo: Repo, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([BANDWIDTH, "audit", *args], cwd=repo.path, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_audit_reports_exactly_the_events_with_authors_and_approvers(built):
+    repo, steps = built
+    done = audit(repo, "--format=json")
+    assert done.returncode == 0, done.stderr
+    events = json.loads(done.stdout)["events"]
+    summary = [(e["id"], e["action"], e["commit"], e["author"], e["pull_request"], [a["login"] for a in e["approvers"]]) for e in events]
+    assert summary == [
+        ("BW-2026-0001", "created", steps["create-0001"].commit, "Admin Jaringan <admin@diskominfo.example.go.id>", None, []),
+        ("BW-2026-0002", "created", steps["create-0002"].commit, "Siti Rahma <siti@dinkes.example.go.id>", 11, ["tu-1", "admin-1", "kasi-1"]),
+        ("BW-2026-0002", "changed", steps["raise-0002"].commit, "Siti Rahma <siti@dinkes.example.go.id>", 12, ["tu-1", "admin-1", "kasi-1"]),
+        ("BW-2026-0002", "changed", steps["move-0002"].commit, "Admin Jaringan <admin@diskominfo.example.go.id>", 13, ["tu-1", "admin-1", "kasi-1"]),
+        ("BW-2026-0001", "removed", steps["remove-0001"].commit, "Admin Jaringan <admin@diskominfo.example.go.id>", 14, ["tu-1", "admin-1"]),
+    ]
+    raise_changes = events[2]["changes"]
+    assert raise_changes == [{"field": "download.max_mbps", "old": 20, "new": 30}]
+    moved = {c["field"]: (c["old"], c["new"]) for c in events[3]["changes"]}
+    assert moved == {
+        "(path)": ("allocations/gw-a/BW-2026-0002.yaml", "allocations/gw-b/BW-2026-0002.yaml"),
+        "gateway": ("gw-a", "gw-b"),
+        "subnets": (["198.18.2.0/24"], ["198.18.18.0/24"]),
+    }
+    assert events[1]["disposition"]["applied_at"] == "2026-11-03T06:05:00Z"
+    assert events[1]["disposition"]["merged_by"] == "kasi-1"
+    assert events[4]["disposition"]["missing"] == [{"role": "kasi_infrastruktur", "reason": "no approval yet"}]
+    assert events[1]["date"] == "2026-11-03T14:00:00+08:00"
+
+
+def test_audit_of_one_id_follows_the_rename_and_since_filters(built):
+    repo, steps = built
+    done = audit(repo, "BW-2026-0002", "--since=2026-11-10")
+    assert done.returncode == 0, done.stderr
+    assert "2026-11-10 15:00 WITA  BW-2026-0002  changed" in done.stdout
+    assert "    download.max_mbps: 20 -> 30" in done.stdout
+    assert "    (path): allocations/gw-a/BW-2026-0002.yaml -> allocations/gw-b/BW-2026-0002.yaml" in done.stdout
+    assert "PR #13, kasubag_tu=tu-1, administrator_tik=admin-1, kasi_infrastruktur=kasi-1" in done.stdout
+    assert "created" not in done.stdout and "BW-2026-0001" not in done.stdout
+    assert done.stdout.endswith("2 event(s) up to " + steps["remove-0001"].commit[:12] + "\n")
+    assert audit(repo, "BW-2099-0001").returncode == 1
+
+
+def test_audit_csv_has_one_row_per_event(built):
+    repo, _steps = built
+    done = audit(repo, "--format=csv")
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert [(r["id"], r["action"], r["pull_request"]) for r in rows] == [
+        ("BW-2026-0001", "created", ""), ("BW-2026-0002", "created", "11"), ("BW-2026-0002", "changed", "12"),
+        ("BW-2026-0002", "changed", "13"), ("BW-2026-0001", "removed", "14"),
+    ]  # fmt: skip
+    assert rows[4]["missing"] == "kasi_infrastruktur: no approval yet"
+
+
+def test_audit_without_notes_says_where_they_are(built):
+    repo, _steps = built
+    clone = Path(str(repo.path) + "-clone")
+    subprocess.run(["git", "clone", "-q", str(repo.path), str(clone)], check=True)  # notes are not fetched by default
+    done = audit(Repo(clone), "--format=json")
+    assert "no dispositions recorded" not in done.stderr  # the squash merge carries trailers in its message
+    events = json.loads(done.stdout)["events"]
+    assert [e["pull_request"] for e in events] == [None, None, 12, None, None]
+    subprocess.run(["git", "-C", str(clone), "fetch", "-q", "origin", "refs/notes/bandwidth:refs/notes/bandwidth"], check=True)
+    events = json.loads(audit(Repo(clone), "--format=json").stdout)["events"]
+    assert [e["pull_request"] for e in events] == [None, 11, 12, 13, 14]
+
+
+def test_audit_outside_git_and_bad_ref_are_usage_errors(repo: Repo):
+    done = audit(repo)
+    assert done.returncode == 2 and "not a git repository" in done.stderr and "Traceback" not in done.stderr
+    History(repo)
+    done = audit(repo, "--ref", "no-such-branch")
+    assert done.returncode == 2 and "'no-such-branch': not a commit" in done.stderr
+
+
+def test_hostile_history_is_escaped_and_forged_trailers_are_not_trusted(repo: Repo):
+    h = History(repo)
+    repo.request("BW-2026-0003", "gw-a", agency='"=HYPERLINK(\\"http://x\\")"')
+    repo.write("allocations/gw-a/BW-2026-0004.yaml", "id: BW-2026-0004\nagency: \x1b[31m\n")
+    forged = "Bandwidth-Pull-Request: 99\nBandwidth-Disposition: kasubag_tu <script>alert(1)</script> 2026-11-01T00:00:00Z"
+    h.commit(f"Tambah\n\n{forged}", who=("=cmd|' /C calc'!A0", "x@example.invalid"))
+    done = audit(repo, "--format=csv")
+    assert done.returncode == 0, done.stderr
+    row = next(csv.DictReader(io.StringIO(done.stdout)))
+    assert row["author"].startswith("'=cmd")  # never a formula in a spreadsheet
+    assert row["approvers"] == ""  # the malformed approval is dropped, not shown
+    assert "unreadable Bandwidth-* trailers" in done.stderr
+    text = audit(repo).stdout
+    assert "\x1b" not in text and "\u202e" not in text
+    assert '    agency: =HYPERLINK("http://x")' in text
+    assert "    (file): unreadable: line 2: unacceptable character #x001b" in text
+
+
+def test_completion_report_timeline_reads_the_recorded_disposition(built):
+    repo, steps = built
+    plans = repo.path / ".plans"
+    done = subprocess.run([BANDWIDTH, "render", f"--output-dir={plans}"], cwd=repo.path, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    done = subprocess.run([BANDWIDTH, "report", "--measure=none", "--reports=out"], cwd=repo.path, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads((repo.path / "out/latest/report.json").read_text())
+    timeline = {a["id"]: a["timeline"] for a in report["allocations"]}
+    assert timeline["BW-2026-0002"]["approved"] == "2026-11-20T03:00:00Z"  # the last approval of PR #13, which moved it last
+    assert timeline["BW-2026-0002"]["merged"] == "2026-11-20T10:00:00+08:00"
+    assert steps["move-0002"].date == "2026-11-20"
+
+
+def test_the_workflow_step_records_and_pushes_the_note(built, httpserver, tmp_path: Path):
+    """.github/scripts/record-disposition.sh as the apply workflow runs it, with a local origin."""
+    repo, steps = built
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo.path), str(origin)], check=True)  # branches only: no notes yet
+    runner = tmp_path / "runner"
+    subprocess.run(["git", "clone", "-q", str(origin), str(runner)], check=True)
+    env = {**os.environ, "GITHUB_API_URL": httpserver.url_for("").rstrip("/"), "GITHUB_TOKEN": "test-token", "REPO": GH_REPO, "BANDWIDTH": BANDWIDTH}
+    env["SHA"] = steps["remove-0001"].commit
+    script = str(Path(__file__).resolve().parent.parent / ".github/scripts/record-disposition.sh")
+    done = subprocess.run([script, "--applied-at", "2026-11-25T01:10:00Z", "--applied-result", "failure"], cwd=runner, capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    note = subprocess.run(["git", "notes", "--ref=bandwidth", "show", steps["remove-0001"].commit], cwd=origin, capture_output=True, text=True, check=True).stdout
+    assert "Bandwidth-Pull-Request: 14\n" in note
+    assert "Bandwidth-Disposition-Missing: kasi_infrastruktur no approval yet\n" in note
+    assert note.endswith("Bandwidth-Applied: 2026-11-25T01:10:00Z failure\n")
