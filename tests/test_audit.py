@@ -247,6 +247,10 @@ def test_completion_report_timeline_reads_the_recorded_disposition(built):
     assert timeline["BW-2026-0002"]["approved"] == "2026-11-20T03:00:00Z"  # the last approval of PR #13, which moved it last
     assert timeline["BW-2026-0002"]["merged"] == "2026-11-20T10:00:00+08:00"
     assert steps["move-0002"].date == "2026-11-20"
+    # the updated availability list travels with the report (SOP step 7's output)
+    ledger = json.loads((repo.path / "out/latest/daftar-kesediaan.json").read_text())
+    assert [a["id"] for g in ledger["gateways"] for u in g["uplinks"] for a in u["allocations"]] == ["BW-2026-0002"]
+    assert "Daftar Kesediaan Bandwidth" in (repo.path / "out/latest/daftar-kesediaan.html").read_text()
 
 
 def test_the_workflow_step_records_and_pushes_the_note(built, httpserver, tmp_path: Path):
@@ -265,3 +269,29 @@ def test_the_workflow_step_records_and_pushes_the_note(built, httpserver, tmp_pa
     assert "Bandwidth-Pull-Request: 14\n" in note
     assert "Bandwidth-Disposition-Missing: kasi_infrastruktur no approval yet\n" in note
     assert note.endswith("Bandwidth-Applied: 2026-11-25T01:10:00Z failure\n")
+
+
+def test_a_shallow_clone_says_so_and_invents_no_creations(built, tmp_path: Path):
+    repo, steps = built
+    shallow = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth=2", f"file://{repo.path}", str(shallow)], check=True)
+    done = audit(Repo(shallow), "--format=json")
+    assert done.returncode == 0, done.stderr
+    assert "this clone is shallow" in done.stderr
+    events = json.loads(done.stdout)["events"]
+    assert [(e["id"], e["action"], e["commit"]) for e in events] == [("BW-2026-0001", "removed", steps["remove-0001"].commit)]
+
+
+def test_record_a_direct_push_and_an_api_failure(repo: Repo, httpserver):
+    h = History(repo)
+    repo.request("BW-2026-0001", "gw-a")
+    sha = h.commit("Langsung ke main")
+    httpserver.expect_request(f"/repos/{GH_REPO}/commits/{sha}/pulls").respond_with_json([])
+    record(repo, httpserver, sha)
+    note = subprocess.run(["git", "notes", "--ref=bandwidth", "show", sha], cwd=repo.path, capture_output=True, text=True, check=True).stdout
+    assert note == "Bandwidth-Disposition-Missing: pull-request pushed without a pull request\n"
+    assert "MISSING pull-request (pushed without a pull request)" in audit(repo).stdout
+    failing = bandwidth(repo, httpserver, "record", "--github-repo", GH_REPO, "--pr", "5")  # nothing answers for #5
+    assert failing.returncode == 2 and "HTTP 500" in failing.stderr and "Traceback" not in failing.stderr
+    bad = bandwidth(repo, httpserver, "record", "--github-repo", GH_REPO, "--applied-at", "yesterday")
+    assert bad.returncode == 2 and "--applied-at 'yesterday'" in bad.stderr

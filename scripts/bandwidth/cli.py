@@ -209,6 +209,7 @@ def cmd_report(args) -> int:
     except measure.MeasureError as exc:
         raise UsageError(str(exc)) from None
     folder = completion.write(report, options.reports)
+    completion.write_ledger(options, folder)
     print("\n".join(completion.summary(report, folder)))
     failed = [a["id"] for a in report["allocations"] if a["verdict"] == "fail"]
     if report["drift"] or failed:

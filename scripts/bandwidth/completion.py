@@ -167,6 +167,17 @@ def write(report: dict, reports: Path) -> Path:
     return folder
 
 
+def write_ledger(options: ReportOptions, folder: Path) -> None:
+    """The availability list after this change (SOP step 7's "data kesediaan bandwidth diperbarui"), beside the report."""
+    from bandwidth import ledger, ledger_render
+    from bandwidth.checker import CheckOptions, run_check
+
+    result = run_check(CheckOptions(root=options.repo, inventory=options.inventory))
+    doc = ledger.build(result, source={"kind": "checkout", "commit": _git(options.repo, "rev-parse", "HEAD") or None, "commit_date": None})
+    for suffix, render in (("json", ledger_render.as_json), ("md", ledger_render.markdown), ("html", ledger_render.html)):
+        (folder / f"daftar-kesediaan.{suffix}").write_text(render(doc), encoding="utf-8")
+
+
 def summary(report: dict, folder: Path) -> list[str]:
     lines = [f"report: {folder}"]
     for item in report["allocations"]:

@@ -25,6 +25,8 @@ def _source_line(ledger: dict) -> str:
     source = ledger["source"]
     if source["kind"] == "commit":
         return f"keadaan main pada commit {source['commit'][:12]}"
+    if source.get("commit"):
+        return f"keadaan berkas pada checkout ini (commit {source['commit'][:12]})"
     return "keadaan berkas pada checkout ini"
 
 
