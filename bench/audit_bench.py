@@ -3,7 +3,8 @@
 Builds (with git fast-import) a main of N merges over a few hundred allocations: creations,
 rate changes, renames between gateways and removals, each merge with a recorded disposition note.
 Compares `bandwidth audit --format=json` with what it has to read at least, the patch history
-`git log --first-parent -p -M -- allocations/` (what an auditor would otherwise read), and the
+`git log --first-parent --diff-merges=first-parent -p -M -- allocations/` (what an auditor would
+otherwise read), and the
 time for 2N merges against N (it should grow linearly). Not a test: timings belong here.
 """
 
@@ -18,6 +19,7 @@ from pathlib import Path
 BANDWIDTH = str(Path(sys.executable).with_name("bandwidth"))
 ROOT = Path(__file__).resolve().parent.parent
 GATEWAYS = ("gw-samarinda", "gw-balikpapan")
+BRANCH_MARKS = 1_000_000  # fast-import marks of the pull requests' branch commits
 BASE_THIRD_OCTET = {"gw-samarinda": 10, "gw-balikpapan": 130}
 
 
@@ -31,8 +33,9 @@ def request(number: int, gateway: str, max_mbps: int) -> bytes:
     ).encode()
 
 
-def fast_import_stream(merges: int) -> bytes:
-    """A linear main (squash merges) with one note per commit; every 7th a rename, every 11th a removal."""
+def fast_import_stream(merges: int, merge_commits: bool = True) -> bytes:
+    """Main as N pull requests: merge commits of a one-commit branch by its requester (GitHub's default),
+    or squash merges; one note per merge; every 7th a move to the other gateway, every 11th a removal."""
     out = bytearray()
     live: dict[int, tuple[str, int]] = {}
     next_id = 1
@@ -65,8 +68,17 @@ def fast_import_stream(merges: int) -> bytes:
             data = request(number, gateway, 10)
             ops.append(f"M 100644 inline allocations/{gateway}/BW-2026-{number:04d}.yaml\ndata {len(data)}\n".encode() + data + b"\n")
         message = f"Permohonan {mark} (#{mark})\n".encode()
-        out += f"commit refs/heads/main\nmark :{mark}\nauthor Pemohon {mark} <p{mark}@example.go.id> {when} +0800\n".encode()
+        merged = merge_commits and mark > 1
+        if merged:  # the pull request's branch: one commit by the requester, from main's tip
+            out += f"commit refs/heads/pr\nmark :{BRANCH_MARKS + mark}\nauthor Pemohon {mark} <p{mark}@example.go.id> {when - 60} +0800\n".encode()
+            out += f"committer Pemohon {mark} <p{mark}@example.go.id> {when - 60} +0800\ndata {len(message)}\n".encode() + message
+            out += f"from :{mark - 1}\n".encode() + b"".join(ops) + b"\n"
+            message = f"Merge pull request #{mark} from opd/pr-{mark}\n".encode()
+        author = "GitHub <noreply@github.com>" if merged else f"Pemohon {mark} <p{mark}@example.go.id>"
+        out += f"commit refs/heads/main\nmark :{mark}\nauthor {author} {when} +0800\n".encode()
         out += f"committer GitHub <noreply@github.com> {when} +0800\ndata {len(message)}\n".encode() + message
+        if mark > 1:
+            out += f"from :{mark - 1}\n".encode() + (f"merge :{BRANCH_MARKS + mark}\n".encode() if merged else b"")
         if mark == 1:  # the inventory, as the repository ships it
             for path in sorted((ROOT / "inventory").rglob("*")):
                 if path.is_file():
@@ -85,9 +97,9 @@ def fast_import_stream(merges: int) -> bytes:
     return bytes(out)
 
 
-def build(folder: Path, merges: int) -> None:
+def build(folder: Path, merges: int, merge_commits: bool = True) -> None:
     subprocess.run(["git", "init", "-q", "-b", "main", str(folder)], check=True)
-    subprocess.run(["git", "fast-import", "--quiet"], cwd=folder, input=fast_import_stream(merges), check=True)
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=folder, input=fast_import_stream(merges, merge_commits), check=True)
     subprocess.run(["git", "checkout", "-q", "main"], cwd=folder, check=True)
 
 
@@ -107,7 +119,7 @@ def main() -> None:
         build(small, merges)
         build(large, 2 * merges)
         events = subprocess.run([BANDWIDTH, "audit", "--format=json"], cwd=large, capture_output=True, text=True, check=True).stdout.count('"action"')
-        patch = best(["git", "log", "--first-parent", "-p", "-M", "HEAD", "--", "allocations/"], large)
+        patch = best(["git", "log", "--first-parent", "--diff-merges=first-parent", "-p", "-M", "HEAD", "--", "allocations/"], large)
         audit_small = best([BANDWIDTH, "audit", "--format=json"], small)
         audit_large = best([BANDWIDTH, "audit", "--format=json"], large)
         ledger_old = best([BANDWIDTH, "ledger", "--format=json", f"--at=HEAD~{merges}"], large)

@@ -221,6 +221,7 @@ def test_hostile_history_is_escaped_and_forged_trailers_are_not_trusted(repo: Re
     h = History(repo)
     repo.request("BW-2026-0003", "gw-a", agency='"=HYPERLINK(\\"http://x\\")"')
     repo.write("allocations/gw-a/BW-2026-0004.yaml", "id: BW-2026-0004\nagency: \x1b[31m\n")
+    (repo.path / "allocations/gw-a").joinpath(os.fsdecode(b"\xff\n.yaml")).write_text("id: BW-2026-0005\n")  # not UTF-8, a newline
     forged = "Bandwidth-Pull-Request: 99\nBandwidth-Disposition: kasubag_tu <script>alert(1)</script> 2026-11-01T00:00:00Z"
     h.commit(f"Tambah\n\n{forged}", who=("=cmd|' /C calc'!A0", "x@example.invalid"))
     done = audit(repo, "--format=csv")
@@ -233,6 +234,8 @@ def test_hostile_history_is_escaped_and_forged_trailers_are_not_trusted(repo: Re
     assert "\x1b" not in text and "\u202e" not in text
     assert '    agency: =HYPERLINK("http://x")' in text
     assert "    (file): unreadable: line 2: unacceptable character #x001b" in text
+    events = json.loads(audit(repo, "--format=json").stdout)["events"]
+    assert [e["path"] for e in events] == ["allocations/gw-a/BW-2026-0003.yaml", "allocations/gw-a/BW-2026-0004.yaml", "allocations/gw-a/\\udcff\\u000a.yaml"]
 
 
 def test_completion_report_timeline_reads_the_recorded_disposition(built):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bandwidth import disposition, gitread, yamlsafe
+from bandwidth.escape import printable
 
 FOLDER = "allocations"
 REQUEST_SUFFIX = ".yaml"
@@ -51,8 +52,8 @@ class Event:
             "commit": self.commit,
             "author": self.author,
             "date": self.date.isoformat(),
-            "path": self.path,
-            "old_path": self.old_path,
+            "path": printable(self.path),  # a path from git may hold anything, even bytes that are not UTF-8
+            "old_path": printable(self.old_path) if self.old_path else None,
             "changes": self.changes,
             "pull_request": record["pull_request"] if record else None,
             "approvers": record["approvers"] if record else [],
@@ -143,28 +144,58 @@ def _request_id(fields: dict, path: str) -> str:
     return Path(path).name.removesuffix(REQUEST_SUFFIX)
 
 
-def _branch_authors(root: Path, commit: gitread.Commit, paths: set[str]) -> dict[str, str]:
-    """For a merge: path -> the author of the merged branch's newest commit that touched it."""
-    if len(commit.parents) < 2 or not paths:
-        return {}
-    out = gitread.git(root, "log", "-z", "--format=%x00%H", "--name-only", "--no-renames", f"{commit.parents[0]}..{commit.parents[1]}", "--", *sorted(paths))
-    authors: dict[str, str] = {}
-    newest_of: dict[str, str] = {}
-    sha = None
-    for raw in out.split(b"\0"):
-        token = raw.strip(b"\n")
-        if not token:
-            continue
-        name = token.decode("utf-8", "surrogateescape")
-        if len(name) == 40 and all(c in "0123456789abcdef" for c in name) and name not in paths:
-            sha = name
-        elif sha and name in paths:
-            newest_of.setdefault(name, sha)  # git log is newest first
-    people = gitread.commits(root, list(set(newest_of.values())))
-    for path, sha in newest_of.items():
-        if sha in people:
-            authors[path] = str(people[sha].author)
-    return authors
+class BranchAuthors:
+    """For merge commits on main: who wrote each file's change on the merged branch.
+
+    One pass over the whole graph instead of a `git log M^1..M^2` per merge: main's first-parent
+    chain is walked oldest first, keeping every commit already reachable; a merge's branch commits
+    are those its other parents reach that were not reachable before (each commit is visited once).
+    """
+
+    def __init__(self, root: Path, head: str, merges: set[str]):
+        self.by_merge: dict[tuple[str, str], str] = {}  # (merge, path) -> author
+        if not merges:
+            return
+        graph: dict[str, tuple[int, list[str]]] = {}  # commit -> (commit time, parents)
+        for line in gitread.text(gitread.git(root, "log", "--format=%H %ct %P", head)).splitlines():
+            sha, time, *parents = line.split()
+            graph[sha] = (int(time), parents)
+        touched: dict[str, list[str]] = {}  # non-merge commit -> its request-file paths
+        out = gitread.git(root, "log", "-z", "--format=%x00%H", "--name-only", "--no-renames", "--full-history", "--no-merges", head, "--", f"{FOLDER}/")
+        sha = None
+        expect_sha = False
+        for raw in out.split(b"\0"):
+            token = raw.lstrip(b"\n")
+            if not token:
+                expect_sha = True
+                continue
+            if expect_sha:
+                sha, expect_sha = token.decode(), False
+                touched[sha] = []
+            elif sha:
+                touched[sha].append(token.decode("utf-8", "surrogateescape"))
+        chain = gitread.text(gitread.git(root, "rev-list", "--first-parent", "--reverse", head)).split()
+        reachable: set[str] = set()
+        newest: dict[tuple[str, str], tuple[int, str]] = {}  # (merge, path) -> (time, branch commit)
+        for commit in chain:
+            stack = [p for p in graph.get(commit, (0, []))[1][1:] if p not in reachable]
+            while stack:
+                side = stack.pop()
+                if side in reachable or side not in graph:
+                    continue
+                reachable.add(side)
+                time, parents = graph[side]
+                stack += [p for p in parents if p not in reachable]
+                if commit in merges:
+                    for path in touched.get(side, ()):
+                        key = (commit, path)
+                        newest[key] = max(newest.get(key, (time, side)), (time, side))
+            reachable.add(commit)
+        people = gitread.commits(root, sorted({side for _, side in newest.values()}))
+        self.by_merge = {key: str(people[side].author) for key, (_, side) in newest.items() if side in people}
+
+    def author(self, merge: str, *paths: str | None) -> str | None:
+        return next((self.by_merge[(merge, p)] for p in paths if p and (merge, p) in self.by_merge), None)
 
 
 def walk(root: Path, ref: str = "HEAD") -> History:
@@ -173,8 +204,15 @@ def walk(root: Path, ref: str = "HEAD") -> History:
     boundary = gitread.shallow_boundary(root)
     commits = gitread.commits(root, [sha for sha, _ in changes])
     blobs = gitread.read_objects(root, [b for _, cs in changes for c in cs for b in (c.old_blob, c.new_blob) if b])
+    parsed: dict[str, dict] = {}  # blob -> fields: a version is the "new" of one event and the "old" of the next
+
+    def fields_of_blob(blob: str | None) -> dict:
+        if blob not in parsed:
+            parsed[blob] = fields_of(blobs.get(blob))
+        return parsed[blob]
     notes = gitread.notes(root)
     history = History(head, [], shallow=bool(boundary))
+    branch_authors = BranchAuthors(root, head, {sha for sha, cs in changes if cs and sha in commits and len(commits[sha].parents) > 1})
     lineage_of: dict[str, int] = {}  # current path -> lineage
     ids_of: dict[int, set] = {}
     next_lineage = 0
@@ -195,10 +233,9 @@ def walk(root: Path, ref: str = "HEAD") -> History:
         if record and record.unreadable:
             history.unreadable_records.append(sha)
         relevant = [c for c in file_changes if _is_request(c.old_path) or _is_request(c.new_path)]
-        authors = _branch_authors(root, commit, {p for c in relevant for p in (c.old_path, c.new_path) if p})
         for change in relevant:
-            old_fields = fields_of(blobs.get(change.old_blob)) if change.old_blob and _is_request(change.old_path) else {}
-            new_fields = fields_of(blobs.get(change.new_blob)) if change.new_blob and _is_request(change.new_path) else {}
+            old_fields = fields_of_blob(change.old_blob) if change.old_blob and _is_request(change.old_path) else {}
+            new_fields = fields_of_blob(change.new_blob) if change.new_blob and _is_request(change.new_path) else {}
             if change.old_path and _is_request(change.old_path) and change.old_path in lineage_of:
                 lineage = lineage_of.pop(change.old_path)
             else:
@@ -217,7 +254,7 @@ def walk(root: Path, ref: str = "HEAD") -> History:
             request_id = _request_id(new_fields or old_fields, path)
             ids = ids_of.setdefault(lineage, set())
             ids.add(request_id)
-            author = authors.get(change.new_path or "") or authors.get(change.old_path or "") or str(commit.author)
+            author = branch_authors.author(sha, change.new_path, change.old_path) or str(commit.author)
             old_path = change.old_path if change.old_path != path else None
             event = Event(request_id, action, sha, author, commit.committer.when, path, changes_list, old_path=old_path, record=record, lineage=lineage, ids=ids)
             history.events.append(event)
