@@ -210,6 +210,7 @@ def walk(root: Path, ref: str = "HEAD") -> History:
         if blob not in parsed:
             parsed[blob] = fields_of(blobs.get(blob))
         return parsed[blob]
+
     notes = gitread.notes(root)
     history = History(head, [], shallow=bool(boundary))
     branch_authors = BranchAuthors(root, head, {sha for sha, cs in changes if cs and sha in commits and len(commits[sha].parents) > 1})
