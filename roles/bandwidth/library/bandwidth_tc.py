@@ -30,7 +30,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-commands: {description: The tc batch lines applied (or planned in check mode)., type: list, returned: always}
+commands: {description: The tc batch lines planned (in check mode; on failure, those that were tried)., type: list, returned: check mode or failure}
+count: {description: How many tc batch lines were applied (or planned)., type: int, returned: always}
 differences: {description: "Per command: device, allocation (id or null) and the command; in check mode, the drift from the plan.", type: list, returned: always}
 created_ifbs: {description: ifb devices created by this run., type: list, returned: always}
 """
@@ -42,6 +43,8 @@ import tempfile
 
 from ansible.module_utils.bandwidth_tcstate import differences, parse_classes, parse_filters, parse_qdiscs, plan_device, plan_redirect, restore_commands
 from ansible.module_utils.basic import AnsibleModule
+
+DIFFERENCES_AS_DATA = 1000  # above this, `differences` is returned only as `differences_json` (outside check mode)
 
 
 def read_device(module, tc, device):
@@ -140,8 +143,17 @@ def main():
         commands += planned
         found += differences({"device": device}, planned)
 
-    diff = {"before": "", "after": "".join(f"# {p['gateway']} {d}\n" + "".join(f"tc {c}\n" for c in cmds) for d, cmds in per_device.items() if cmds)}
-    result = {"changed": bool(commands) or bool(created), "commands": commands, "differences": found, "created_ifbs": created, "diff": diff}
+    # Only what is asked for: with thousands of allocations every copy of the command list costs
+    # seconds of JSON between the gateway and the controller (differences carry every command).
+    result = {"changed": bool(commands) or bool(created), "created_ifbs": created, "count": len(commands)}
+    # As JSON text as well as data: the controller copies one string far faster than thousands of dicts.
+    result["differences_json"] = json.dumps(found, separators=(",", ":"))
+    if module.check_mode or len(found) <= DIFFERENCES_AS_DATA:
+        result["differences"] = found
+    if module.check_mode:
+        result["commands"] = commands
+    if module._diff:
+        result["diff"] = {"before": "", "after": "".join(f"# {p['gateway']} {d}\n" + "".join(f"tc {c}\n" for c in cmds) for d, cmds in per_device.items() if cmds)}
     if module.check_mode or not commands:
         module.exit_json(**result)
 
