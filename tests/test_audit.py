@@ -124,7 +124,7 @@ def built(repo: Repo, httpserver):
     head = h.commit("Pindahkan BW-2026-0002 ke gw-b", who=ADMIN, date="2026-11-20T08:00:00+08:00")
     h.git("checkout", "-q", "main")
     base = h.git("rev-parse", "HEAD")
-    merge = h.merge("pr-13", "Merge pull request #13", "2026-11-20T10:00:00+08:00")
+    merge = h.merge("pr-13", "Merge pull request #13 from diskominfo/pindah-0002", "2026-11-20T10:00:00+08:00")
     serve_pull(httpserver, 13, merge, head, base, "admin-jaringan", "2026-11-20")
     record(repo, httpserver, merge)
     steps["move-0002"] = Step(merge, "2026-11-20")
@@ -134,7 +134,7 @@ def built(repo: Repo, httpserver):
     head = h.commit("Cabut BW-2026-0001", who=ADMIN, date="2026-11-25T08:00:00+08:00")
     h.git("checkout", "-q", "main")
     base = h.git("rev-parse", "HEAD")
-    merge = h.merge("pr-14", "Merge pull request #14", "2026-11-25T09:00:00+08:00")
+    merge = h.merge("pr-14", "Merge pull request #14 from diskominfo/cabut-0001", "2026-11-25T09:00:00+08:00")
     serve_pull(httpserver, 14, merge, head, base, "admin-jaringan", "2026-11-25", approvers=("tu-1", "admin-1"))  # kasi-1 did not approve
     record(repo, httpserver, merge)
     steps["remove-0001"] = Step(merge, "2026-11-25")
@@ -203,7 +203,9 @@ def test_audit_without_notes_says_where_they_are(built):
     done = audit(Repo(clone), "--format=json")
     assert "no dispositions recorded" not in done.stderr  # the squash merge carries trailers in its message
     events = json.loads(done.stdout)["events"]
-    assert [e["pull_request"] for e in events] == [None, None, 12, None, None]
+    # Without the notes: the pull request numbers are still in GitHub's merge messages, the approvers are not.
+    assert [(e["pull_request"], len(e["approvers"])) for e in events] == [(None, 0), (11, 0), (12, 3), (13, 0), (14, 0)]
+    assert "PR #11 (from the merge message), no disposition recorded" in audit(Repo(clone)).stdout
     subprocess.run(["git", "-C", str(clone), "fetch", "-q", "origin", "refs/notes/bandwidth:refs/notes/bandwidth"], check=True)
     events = json.loads(audit(Repo(clone), "--format=json").stdout)["events"]
     assert [e["pull_request"] for e in events] == [None, 11, 12, 13, 14]

@@ -56,7 +56,8 @@ def _value(value) -> str:
 def _approvers(event: history.Event) -> str:
     record = event.record
     if record is None:
-        return "no disposition recorded"
+        named = f"PR #{event.subject_pull} (from the merge message), " if event.subject_pull is not None else ""
+        return f"{named}no disposition recorded"
     parts = [f"PR #{record.pull_request}"] if record.pull_request is not None else []
     parts += [f"{a.role}={a.login}" for a in record.approvals]
     parts += [f"MISSING {role} ({why})" for role, why in record.missing]
@@ -100,7 +101,7 @@ def as_csv(walked: history.History, events: list[history.Event], out=None) -> No
             _cell(str(v))
             for v in (
                 event.date.isoformat(), event.id, event.action, event.commit, event.author,
-                record.pull_request if record and record.pull_request is not None else "",
+                record.pull_request if record and record.pull_request is not None else (event.subject_pull or ""),
                 "; ".join(f"{a.role}={a.login}@{a.time}" for a in record.approvals) if record else "",
                 "; ".join(f"{role}: {why}" for role, why in record.missing) if record else "",
                 (record.applied_at or "") if record else "", event.path,

@@ -11,6 +11,7 @@ the commit by `bandwidth record` (a note), or else trailers in its message.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from bandwidth import disposition, gitread, yamlsafe
 from bandwidth.escape import printable
 
 FOLDER = "allocations"
+# GitHub's default messages: "Merge pull request #12 from owner/branch" and, for squash merges, "Title (#12)".
+GITHUB_MERGE_SUBJECT = re.compile(r"Merge pull request #(\d{1,9}) from \S+|.*\(#(\d{1,9})\)")
 REQUEST_SUFFIX = ".yaml"
 
 
@@ -41,6 +44,7 @@ class Event:
     changes: list[dict]  # {"field", "old", "new"}
     old_path: str | None = None
     record: disposition.Disposition | None = None
+    subject_pull: int | None = None  # the pull request GitHub's own merge message names, when nothing was recorded
     lineage: int = 0  # the same number for every event of one allocation's life (renames followed)
     ids: set = field(default_factory=set, repr=False)  # every id this allocation had
 
@@ -55,7 +59,7 @@ class Event:
             "path": printable(self.path),  # a path from git may hold anything, even bytes that are not UTF-8
             "old_path": printable(self.old_path) if self.old_path else None,
             "changes": self.changes,
-            "pull_request": record["pull_request"] if record else None,
+            "pull_request": record["pull_request"] if record and record["pull_request"] is not None else self.subject_pull,
             "approvers": record["approvers"] if record else [],
             "disposition": record,
         }
@@ -231,6 +235,8 @@ def walk(root: Path, ref: str = "HEAD") -> History:
         record = disposition.parse(notes[sha]) if sha in notes else None
         if record is None:
             record = disposition.parse(commit.message)
+        subject = GITHUB_MERGE_SUBJECT.fullmatch(commit.message.split("\n", 1)[0].strip())
+        subject_pull = int(subject.group(1) or subject.group(2)) if subject else None
         if record and record.unreadable:
             history.unreadable_records.append(sha)
         relevant = [c for c in file_changes if _is_request(c.old_path) or _is_request(c.new_path)]
@@ -258,6 +264,7 @@ def walk(root: Path, ref: str = "HEAD") -> History:
             author = branch_authors.author(sha, change.new_path, change.old_path) or str(commit.author)
             old_path = change.old_path if change.old_path != path else None
             event = Event(request_id, action, sha, author, commit.committer.when, path, changes_list, old_path=old_path, record=record, lineage=lineage, ids=ids)
+            event.subject_pull = subject_pull
             history.events.append(event)
     return history
 
