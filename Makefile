@@ -36,7 +36,7 @@ lab: setup ## the main job on the built-in lab: check, lab up, apply, verify (me
 	$(BIN)/bandwidth lab up
 	$(BIN)/ansible-playbook -i lab/inventory playbooks/apply.yml
 	$(BIN)/ansible-playbook -i lab/inventory playbooks/verify.yml
-	@echo "lab shaped and verified; report: reports/latest/; availability form: reports/availability.md; 'bandwidth lab down' removes the lab"
+	@echo "lab shaped and verified; report and availability list (daftar-kesediaan.html): reports/latest/; availability form: reports/availability.md; 'bandwidth lab down' removes the lab"
 
 monitor: setup ## the Laporan Monitoring Bandwidth on the lab (after make lab): reports/monitoring/latest/
 	@$(BIN)/bandwidth lab status >/dev/null || { echo "no lab up: run 'make lab' first"; exit 1; }
