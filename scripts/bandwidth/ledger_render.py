@@ -10,7 +10,7 @@ import json
 
 from bandwidth.escape import markdown as md
 from bandwidth.escape import printable
-from bandwidth.report_html import CSS, h
+from bandwidth.report_html import CSS, h, page_start
 from bandwidth.textid import ARAH, periode, tanggal
 from bandwidth.textid import mbps as id_mbps
 
@@ -123,16 +123,7 @@ td.free-low { color: var(--fail); font-weight: bold; }
 def html(ledger: dict) -> str:
     day = _day(ledger["date"])
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="id">',
-        "<head>",
-        '<meta charset="utf-8">',
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{h(ledger['title'])} {h(tanggal(day))}</title>",
-        f"<style>{CSS}{LEDGER_CSS}</style>",
-        "</head>",
-        "<body>",
+        *page_start(f"{ledger['title']} {tanggal(day)}", CSS + LEDGER_CSS),
         "<h1>Daftar Kesediaan Bandwidth</h1>",
         '<p class="sub">Pemerintah Provinsi Kalimantan Timur · Bidang TIK · SOP Penyediaan Bandwidth, langkah 7 (pembaruan data)</p>',
         f"<p>Per tanggal <b>{h(tanggal(day))}</b> · {h(_source_line(ledger))} · angka dalam Mbit/s</p>",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from bandwidth import monitoring_md as text
 from bandwidth.model import DIRECTIONS
 from bandwidth.report_html import CSS as REPORT_CSS
-from bandwidth.report_html import h, short
+from bandwidth.report_html import h, page_start, short
 from bandwidth.textid import ARAH
 
 MAX_CHART_ALLOCATIONS = 300
@@ -31,16 +31,7 @@ td.flag { font-weight: bold; }
 def render(report: dict) -> str:
     allocations = report["allocations"]
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="id">',
-        "<head>",
-        '<meta charset="utf-8">',
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>Laporan Monitoring Bandwidth - {h(report['finished'])}</title>",
-        f"<style>{CSS}</style>",
-        "</head>",
-        "<body>",
+        *page_start(f"Laporan Monitoring Bandwidth - {report['finished']}", CSS),
         "<h1>Laporan Monitoring Bandwidth</h1>",
         '<p class="sub">Pemerintah Provinsi Kalimantan Timur · Bidang Teknologi Informasi dan Komunikasi · pemakaian bandwidth per alokasi dari penghitung kelas HTB (tc)</p>',
         '<dl class="meta">',

@@ -48,20 +48,27 @@ def short(text, limit: int) -> str:
     return h(plain if len(plain) <= limit else plain[: limit - 1] + "…")
 
 
-def render(report: dict) -> str:
-    allocations = reports.by_id(report["allocations"])
-    good = reports.ok(report)
-    parts = [
+def page_start(title: str, css: str = CSS) -> list[str]:
+    """The head of every page this tool writes: self-contained, and a CSP that loads nothing. `title` is escaped here."""
+    return [
         "<!DOCTYPE html>",
         '<html lang="id">',
         "<head>",
         '<meta charset="utf-8">',
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>Laporan Penyelesaian Tugas Penyediaan Bandwidth - {h(report['commit'][:7])}</title>",
-        f"<style>{CSS}</style>",
+        f"<title>{h(title)}</title>",
+        f"<style>{css}</style>",
         "</head>",
         "<body>",
+    ]
+
+
+def render(report: dict) -> str:
+    allocations = reports.by_id(report["allocations"])
+    good = reports.ok(report)
+    parts = [
+        *page_start(f"Laporan Penyelesaian Tugas Penyediaan Bandwidth - {report['commit'][:7]}"),
         "<h1>Laporan Penyelesaian Tugas Penyediaan Bandwidth</h1>",
         '<p class="sub">Pemerintah Provinsi Kalimantan Timur · Bidang Teknologi Informasi dan Komunikasi · SOP Penyediaan Bandwidth langkah 8-10</p>',
         '<dl class="meta">',
