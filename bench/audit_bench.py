@@ -2,10 +2,9 @@
 
 Builds (with git fast-import) a main of N merges over a few hundred allocations: creations,
 rate changes, renames between gateways and removals, each merge with a recorded disposition note.
-Compares `bandwidth audit --format=json` with what it has to read at least, the patch history
-`git log --first-parent --diff-merges=first-parent -p -M -- allocations/` (what an auditor would
-otherwise read), and the
-time for 2N merges against N (it should grow linearly). Not a test: timings belong here.
+Compares `bandwidth audit --format=json` with the patch history it stands for, `git log
+--first-parent --diff-merges=first-parent -p -M -- allocations/` (what an auditor would otherwise
+read), and the time for 2N merges against N (it should grow linearly). Not a test: timings belong here.
 """
 
 from __future__ import annotations

@@ -241,7 +241,7 @@ def test_hostile_history_is_escaped_and_forged_trailers_are_not_trusted(repo: Re
 
 
 def test_completion_report_timeline_reads_the_recorded_disposition(built):
-    repo, steps = built
+    repo, _steps = built
     plans = repo.path / ".plans"
     done = subprocess.run([BANDWIDTH, "render", f"--output-dir={plans}"], cwd=repo.path, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
@@ -251,7 +251,6 @@ def test_completion_report_timeline_reads_the_recorded_disposition(built):
     timeline = {a["id"]: a["timeline"] for a in report["allocations"]}
     assert timeline["BW-2026-0002"]["approved"] == "2026-11-20T03:00:00Z"  # the last approval of PR #13, which moved it last
     assert timeline["BW-2026-0002"]["merged"] == "2026-11-20T10:00:00+08:00"
-    assert steps["move-0002"].date == "2026-11-20"
     # the updated availability list travels with the report (SOP step 7's output)
     ledger = json.loads((repo.path / "out/latest/daftar-kesediaan.json").read_text())
     assert [a["id"] for g in ledger["gateways"] for u in g["uplinks"] for a in u["allocations"]] == ["BW-2026-0002"]

@@ -53,6 +53,8 @@ class Result:
     ordered: bool
     outcomes: list[Outcome] = field(default_factory=list)
     blocked_by: list[tuple[str, str]] = field(default_factory=list)  # (login, time) of CHANGES_REQUESTED
+    merged_by: str | None = None  # once merged: who merged, and when (for `bandwidth record`)
+    merged_at: str | None = None
 
     @property
     def complete(self) -> bool:
@@ -122,6 +124,8 @@ def evaluate(repo: str, number: int, github: GitHub) -> Result:
             latest[login] = review
     members = {m for role in chain for m in role.members}
     result = Result(number, head, author, ordered)
+    if isinstance(pull.get("merged_by"), dict):
+        result.merged_by, result.merged_at = pull["merged_by"].get("login"), pull.get("merged_at")
     result.blocked_by = sorted((login, r.get("submitted_at") or "") for login, r in latest.items() if r["state"] == "CHANGES_REQUESTED" and login in members)
 
     used: set[str] = set()

@@ -10,8 +10,8 @@ import sys
 from bandwidth import gitread, history
 from bandwidth.escape import printable
 from bandwidth.loader import UsageError
+from bandwidth.textid import WITA
 
-WITA = dt.timezone(dt.timedelta(hours=8), "WITA")
 # What the text format shows of a created allocation (JSON and CSV carry every field).
 SUMMARY_FIELDS = ("(file)", "agency", "letter.number", "uplink", "subnets", "download.guaranteed_mbps", "download.max_mbps", "upload.guaranteed_mbps", "upload.max_mbps", "start", "end")
 
@@ -56,9 +56,9 @@ def _value(value) -> str:
 def _approvers(event: history.Event) -> str:
     record = event.record
     if record is None:
-        named = f"PR #{event.subject_pull} (from the merge message), " if event.subject_pull is not None else ""
+        named = f"PR #{event.pull_request} (from the merge message), " if event.pull_request is not None else ""
         return f"{named}no disposition recorded"
-    parts = [f"PR #{record.pull_request}"] if record.pull_request is not None else []
+    parts = [f"PR #{event.pull_request}"] if event.pull_request is not None else []
     parts += [f"{a.role}={a.login}" for a in record.approvals]
     parts += [f"MISSING {role} ({why})" for role, why in record.missing]
     if record.applied_at:
@@ -72,10 +72,14 @@ def text(walked: history.History, events: list[history.Event], out=None) -> None
         when = event.date.astimezone(WITA).strftime("%Y-%m-%d %H:%M WITA")
         out.write(printable(f"{when}  {event.id}  {event.action}  {event.commit[:12]}  {event.author}") + "\n")
         out.write(printable(f"    {_approvers(event)}") + "\n")
-        shown = event.changes if event.action == "changed" else [c for c in event.changes if c["field"] in SUMMARY_FIELDS and event.action == "created"]
-        for change in shown:
-            values = _value(change["new"]) if event.action == "created" else f"{_value(change['old'])} -> {_value(change['new'])}"
-            out.write(printable(f"    {change['field']}: {values}") + "\n")
+        if event.action == "changed":
+            shown = [f"{c['field']}: {_value(c['old'])} -> {_value(c['new'])}" for c in event.changes]
+        elif event.action == "created":
+            shown = [f"{c['field']}: {_value(c['new'])}" for c in event.changes if c["field"] in SUMMARY_FIELDS]
+        else:
+            shown = []  # removed: the id and the commit say it
+        for line in shown:
+            out.write(printable(f"    {line}") + "\n")
     out.write(f"{len(events)} event(s) up to {walked.head[:12]}\n")
 
 
@@ -101,7 +105,7 @@ def as_csv(walked: history.History, events: list[history.Event], out=None) -> No
             _cell(str(v))
             for v in (
                 event.date.isoformat(), event.id, event.action, event.commit, event.author,
-                record.pull_request if record and record.pull_request is not None else (event.subject_pull or ""),
+                "" if event.pull_request is None else event.pull_request,
                 "; ".join(f"{a.role}={a.login}@{a.time}" for a in record.approvals) if record else "",
                 "; ".join(f"{role}: {why}" for role, why in record.missing) if record else "",
                 (record.applied_at or "") if record else "", event.path,

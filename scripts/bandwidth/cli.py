@@ -199,17 +199,19 @@ def cmd_measure(args) -> int:
 
 def cmd_report(args) -> int:
     from bandwidth import completion, measure
+    from bandwidth.checker import CheckOptions, run_check
 
     options = completion.ReportOptions(
         repo=args.repo, inventory=args.inventory, plans=args.repo / args.plans, readback=args.readback, reports=args.repo / args.reports,
         lab_dir=(args.repo / args.lab_dir) if args.lab_dir else None, measure=args.measure, seconds=args.seconds,
     )  # fmt: skip
+    result = run_check(CheckOptions(root=options.repo, inventory=options.inventory))
     try:
-        report = completion.build(options)
+        report = completion.build(options, result)
     except measure.MeasureError as exc:
         raise UsageError(str(exc)) from None
     folder = completion.write(report, options.reports)
-    completion.write_ledger(options, folder)
+    completion.write_ledger(report, result, folder)
     print("\n".join(completion.summary(report, folder)))
     failed = [a["id"] for a in report["allocations"] if a["verdict"] == "fail"]
     if report["drift"] or failed:

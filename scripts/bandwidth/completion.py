@@ -7,15 +7,13 @@ apply changed) and readback.json (the drift found by verify.yml's read-back).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from bandwidth import history, measure
-from bandwidth.model import DIRECTIONS
+from bandwidth import gitread, history, measure
+from bandwidth.model import DIRECTIONS, CheckResult
+from bandwidth.reports import utc_now
 
 TOLERANCE = {"max_low": 0.85, "max_high": 1.05, "guaranteed_min": 0.90}
 
@@ -32,13 +30,9 @@ class ReportOptions:
     seconds: int = 3
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
 def _git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=False)
-    return done.stdout.strip() if done.returncode == 0 else ""
+    """git's answer, or '' when there is none (a copy of the repository without .git, say)."""
+    return gitread.text(gitread.git(repo, *args, check=False)).strip()
 
 
 def _read_json(path: Path, default):
@@ -67,11 +61,9 @@ def _approved(event) -> str | None:
     return max(a.time for a in event.record.approvals)
 
 
-def build(options: ReportOptions) -> dict:
-    from bandwidth.checker import CheckOptions, run_check
-
-    started = _now()
-    result = run_check(CheckOptions(root=options.repo, inventory=options.inventory))
+def build(options: ReportOptions, result: CheckResult) -> dict:
+    """The report of one apply-and-verify run; `result` is `bandwidth check` on the repository now."""
+    started = utc_now()
     plans = {p.stem: _read_json(p, {}) for p in sorted(options.plans.glob("*.json")) if p.name.count(".") == 1 and p.stem != "readback"}
     applied = {name: _read_json(options.plans / f"{name}.applied.json", {}) for name in plans}
     changed_ids = {d["allocation"] for a in applied.values() for d in a.get("differences", []) if d.get("allocation")}
@@ -94,7 +86,7 @@ def build(options: ReportOptions) -> dict:
         if ids:
             measured = measure.measure(measure.Options(lab_dir=options.lab_dir, ids=ids, duration=options.seconds))
 
-    verified = _now()
+    verified = utc_now()
     landed = history.last_events(options.repo)  # the merge that last changed each allocation, and its recorded disposition
     allocations = []
     for a in sorted(result.allocations, key=lambda a: a.id):
@@ -145,7 +137,7 @@ def build(options: ReportOptions) -> dict:
     return {
         "commit": _git(options.repo, "rev-parse", "HEAD") or "0" * 40,
         "started": started,
-        "finished": _now(),
+        "finished": utc_now(),
         "mode": "lab" if options.lab_dir else "production",
         "tolerance": TOLERANCE,
         "gateways": gateways,
@@ -156,24 +148,20 @@ def build(options: ReportOptions) -> dict:
 
 def write(report: dict, reports: Path) -> Path:
     """reports/<UTC time>/ with every file, and reports/latest pointing at it."""
-    from bandwidth.reports import write_all
+    from bandwidth.reports import point_latest, stamped_folder, write_all
 
-    folder = reports / report["finished"].replace(":", "").replace("-", "")
+    folder = stamped_folder(reports, report["finished"])
     write_all(report, folder)
-    latest = reports / "latest"
-    if latest.is_symlink() or latest.exists():
-        latest.unlink()
-    os.symlink(folder.name, latest)
+    point_latest(reports, folder)
     return folder
 
 
-def write_ledger(options: ReportOptions, folder: Path) -> None:
+def write_ledger(report: dict, result: CheckResult, folder: Path) -> None:
     """The availability list after this change (SOP step 7's "data kesediaan bandwidth diperbarui"), beside the report."""
     from bandwidth import ledger, ledger_render
-    from bandwidth.checker import CheckOptions, run_check
 
-    result = run_check(CheckOptions(root=options.repo, inventory=options.inventory))
-    doc = ledger.build(result, source={"kind": "checkout", "commit": _git(options.repo, "rev-parse", "HEAD") or None, "commit_date": None})
+    commit = report["commit"] if report["commit"] != "0" * 40 else None
+    doc = ledger.build(result, source={"kind": "checkout", "commit": commit, "commit_date": None})
     for suffix, render in (("json", ledger_render.as_json), ("md", ledger_render.markdown), ("html", ledger_render.html)):
         (folder / f"daftar-kesediaan.{suffix}").write_text(render(doc), encoding="utf-8")
 

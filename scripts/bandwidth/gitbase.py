@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
+from bandwidth import gitread
 from bandwidth.loader import UsageError
 
 
 def blobs_at(root: Path, ref: str, folder: str = "allocations") -> dict[str, str]:
     """path -> blob id of every file under `folder` at `ref`."""
     try:
-        done = subprocess.run(
-            ["git", "-C", str(root), "ls-tree", "-r", "-z", "--full-tree", ref, "--", f"{folder}/"],
-            capture_output=True,
-            check=False,
-        )
-    except FileNotFoundError:
-        raise UsageError("--base needs git, which is not installed") from None
-    if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise UsageError(f"--base {ref}: {message[-1] if message else 'not a git ref'}")
+        out = gitread.git(root, "ls-tree", "-r", "-z", "--full-tree", ref, "--", f"{folder}/")
+    except UsageError as exc:
+        raise UsageError(f"--base {ref}: {exc}") from None
     blobs = {}
-    for record in done.stdout.split(b"\0"):
+    for record in out.split(b"\0"):
         if not record:
             continue
         meta, path = record.split(b"\t", 1)

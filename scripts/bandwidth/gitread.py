@@ -29,7 +29,7 @@ def text(data: bytes) -> str:
 
 def resolve(root: Path, ref: str) -> str:
     """The commit id of `ref`, or a usage error naming it."""
-    if not (root / ".git").exists() and not git(root, "rev-parse", "--git-dir", check=False):
+    if not git(root, "rev-parse", "--git-dir", check=False):
         raise UsageError(f"{root}: not a git repository")
     sha = text(git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}", check=False)).strip()
     if not sha:

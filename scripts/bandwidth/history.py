@@ -17,16 +17,17 @@ from pathlib import Path
 
 from bandwidth import disposition, gitread, yamlsafe
 from bandwidth.escape import printable
+from bandwidth.loader import REQUEST_SUFFIX, UsageError
 
 FOLDER = "allocations"
 # GitHub's default messages: "Merge pull request #12 from owner/branch" and, for squash merges, "Title (#12)".
 GITHUB_MERGE_SUBJECT = re.compile(r"Merge pull request #(\d{1,9}) from \S+|.*\(#(\d{1,9})\)")
-REQUEST_SUFFIX = ".yaml"
 
 
 @dataclass
 class FileChange:
-    status: str  # A, M, D, R (renamed), T (type changed)
+    """One file of one commit's diff: None on the side where it does not exist."""
+
     old_path: str | None
     new_path: str | None
     old_blob: str | None
@@ -45,8 +46,13 @@ class Event:
     old_path: str | None = None
     record: disposition.Disposition | None = None
     subject_pull: int | None = None  # the pull request GitHub's own merge message names, when nothing was recorded
-    lineage: int = 0  # the same number for every event of one allocation's life (renames followed)
-    ids: set = field(default_factory=set, repr=False)  # every id this allocation had
+    ids: set = field(default_factory=set, repr=False)  # every id this allocation had in its life (renames followed)
+
+    @property
+    def pull_request(self) -> int | None:
+        if self.record and self.record.pull_request is not None:
+            return self.record.pull_request
+        return self.subject_pull
 
     def as_json(self) -> dict:
         record = self.record.as_json() if self.record else None
@@ -59,7 +65,7 @@ class Event:
             "path": printable(self.path),  # a path from git may hold anything, even bytes that are not UTF-8
             "old_path": printable(self.old_path) if self.old_path else None,
             "changes": self.changes,
-            "pull_request": record["pull_request"] if record and record["pull_request"] is not None else self.subject_pull,
+            "pull_request": self.pull_request,
             "approvers": record["approvers"] if record else [],
             "disposition": record,
         }
@@ -101,14 +107,12 @@ def first_parent_changes(root: Path, head: str) -> list[tuple[str, list[FileChan
         if status[0] in "RC":
             paths.append(tokens[index].decode("utf-8", "surrogateescape"))
             index += 1
-        old_path, new_path = (paths[0], paths[-1]) if status[0] in "RC" else (paths[0], paths[0])
         null = "0" * len(old_blob)
+        old_exists = old_blob != null and status[0] != "C"  # a copy is a new file; its original stays
         change = FileChange(
-            status[0], None if old_blob == null else old_path, None if new_blob == null else new_path,
-            None if old_blob == null else old_blob, None if new_blob == null else new_blob,
+            paths[0] if old_exists else None, paths[-1] if new_blob != null else None,
+            old_blob if old_exists else None, new_blob if new_blob != null else None,
         )  # fmt: skip
-        if status[0] == "C":  # a copy is a new file; the original stays
-            change.status, change.old_path, change.old_blob = "A", None, None
         if result:
             result[-1][1].append(change)
     return result
@@ -227,9 +231,9 @@ def walk(root: Path, ref: str = "HEAD") -> History:
             continue
         if sha in boundary:  # a shallow clone's oldest commit: its "diff" would list every file as created
             for change in file_changes:
-                if change.new_path and _is_request(change.new_path):
+                if _is_request(change.new_path):
                     lineage_of[change.new_path] = next_lineage
-                    ids_of[next_lineage] = {_request_id(fields_of(blobs.get(change.new_blob)), change.new_path)}
+                    ids_of[next_lineage] = {_request_id(fields_of_blob(change.new_blob), change.new_path)}
                     next_lineage += 1
             continue
         record = disposition.parse(notes[sha]) if sha in notes else None
@@ -239,22 +243,25 @@ def walk(root: Path, ref: str = "HEAD") -> History:
         subject_pull = int(subject.group(1) or subject.group(2)) if subject else None
         if record and record.unreadable:
             history.unreadable_records.append(sha)
-        relevant = [c for c in file_changes if _is_request(c.old_path) or _is_request(c.new_path)]
-        for change in relevant:
-            old_fields = fields_of_blob(change.old_blob) if change.old_blob and _is_request(change.old_path) else {}
-            new_fields = fields_of_blob(change.new_blob) if change.new_blob and _is_request(change.new_path) else {}
-            if change.old_path and _is_request(change.old_path) and change.old_path in lineage_of:
+        for change in file_changes:
+            # A file moved into or out of allocations/ is created or removed there.
+            was, now = _is_request(change.old_path), _is_request(change.new_path)
+            if not (was or now):
+                continue
+            old_fields = fields_of_blob(change.old_blob) if was else {}
+            new_fields = fields_of_blob(change.new_blob) if now else {}
+            if was and change.old_path in lineage_of:
                 lineage = lineage_of.pop(change.old_path)
             else:
                 lineage, next_lineage = next_lineage, next_lineage + 1
-            if new_fields or (change.new_path and _is_request(change.new_path)):
-                action = "changed" if old_fields or (change.old_path and _is_request(change.old_path)) else "created"
-                path = change.new_path
+            if now:
+                action, path = ("changed" if was else "created"), change.new_path
                 lineage_of[path] = lineage
             else:
                 action, path = "removed", change.old_path
             changes_list = diff(old_fields, new_fields)
-            if action == "changed" and change.old_path != change.new_path:
+            moved = was and now and change.old_path != change.new_path
+            if moved:
                 changes_list.insert(0, {"field": "(path)", "old": change.old_path, "new": change.new_path})
             if action == "changed" and not changes_list:
                 continue  # comments or layout only: the allocation itself did not change
@@ -262,17 +269,14 @@ def walk(root: Path, ref: str = "HEAD") -> History:
             ids = ids_of.setdefault(lineage, set())
             ids.add(request_id)
             author = branch_authors.author(sha, change.new_path, change.old_path) or str(commit.author)
-            old_path = change.old_path if change.old_path != path else None
-            event = Event(request_id, action, sha, author, commit.committer.when, path, changes_list, old_path=old_path, record=record, lineage=lineage, ids=ids)
-            event.subject_pull = subject_pull
+            old_path = change.old_path if moved else None
+            event = Event(request_id, action, sha, author, commit.committer.when, path, changes_list, old_path, record, subject_pull, ids)
             history.events.append(event)
     return history
 
 
 def last_events(root: Path, ref: str = "HEAD") -> dict[str, Event]:
     """id -> the newest event of each allocation on `ref` ({} outside git): for the report's timeline."""
-    from bandwidth.loader import UsageError
-
     try:
         events = walk(root, ref).events
     except UsageError:

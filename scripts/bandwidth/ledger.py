@@ -21,8 +21,7 @@ from bandwidth import capacity, gitread
 from bandwidth.checker import CheckOptions, local_today, run_check
 from bandwidth.loader import UsageError
 from bandwidth.model import DIRECTIONS, CheckResult
-
-WITA = dt.timezone(dt.timedelta(hours=8), "WITA")
+from bandwidth.textid import WITA
 
 
 def add_arguments(parser) -> None:

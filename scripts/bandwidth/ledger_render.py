@@ -10,11 +10,10 @@ import json
 
 from bandwidth.escape import markdown as md
 from bandwidth.escape import printable
+from bandwidth.model import DIRECTIONS
 from bandwidth.report_html import CSS, h, page_start
 from bandwidth.textid import ARAH, periode, tanggal
 from bandwidth.textid import mbps as id_mbps
-
-DIRECTIONS = ("download", "upload")
 
 
 def _day(text: str | None) -> dt.date | None:
@@ -31,9 +30,14 @@ def _source_line(ledger: dict) -> str:
 
 
 def _totals(ledger: dict) -> tuple[int, int]:
-    allocations = {a["id"] for g in ledger["gateways"] for u in g["uplinks"] for a in u["allocations"]}
-    temporary = {a["id"] for g in ledger["gateways"] for u in g["uplinks"] for a in u["allocations"] if a["temporary"]}
-    return len(allocations), len(temporary)
+    """How many allocations are in force, and how many of them are temporary."""
+    in_force = [a for g in ledger["gateways"] for u in g["uplinks"] for a in u["allocations"]]
+    return len(in_force), sum(a["temporary"] for a in in_force)
+
+
+def _rows(uplink: dict) -> list[tuple[dict, str]]:
+    """The uplink's allocations with their status: in force, then scheduled."""
+    return [(a, "berlaku") for a in uplink["allocations"]] + [(a, "terjadwal") for a in uplink["scheduled"]]
 
 
 # --- text: for operators at a terminal --------------------------------------------------------------------------------
@@ -88,7 +92,7 @@ def markdown(ledger: dict) -> str:
                     f"| {id_mbps(d['max_kbit'])} | {id_mbps(d['free_kbit'])} | {id_mbps(max(d['available_kbit'], 0))} |"
                 )
             lines.append("")
-            rows = [(a, "berlaku") for a in uplink["allocations"]] + [(a, "terjadwal") for a in uplink["scheduled"]]
+            rows = _rows(uplink)
             if rows:
                 lines += ["| ID | Pengguna Bandwidth | Surat | Subnet | Unduh (jaminan / maks) | Unggah (jaminan / maks) | Periode | Status |", "|---|---|---|---|---|---|---|---|"]
                 for a, status in rows:
@@ -154,7 +158,7 @@ def html(ledger: dict) -> str:
         '<p class="note">Dijamin: jumlah jaminan alokasi yang berlaku. Sisa: kapasitas dikurangi cadangan dan jaminan. '
         "Sisa untuk baru: yang masih dapat dijamin bagi permohonan tetap mulai tanggal ini (alokasi terjadwal ikut dihitung).</p>"
     )
-    rows = [(g, u, a, s) for g in ledger["gateways"] for u in g["uplinks"] for a, s in [*((a, "berlaku") for a in u["allocations"]), *((a, "terjadwal") for a in u["scheduled"])]]
+    rows = [(g, u, a, status) for g in ledger["gateways"] for u in g["uplinks"] for a, status in _rows(u)]
     parts.append("<h2>Alokasi</h2>")
     if not rows:
         parts.append('<p class="note">Belum ada alokasi.</p>')

@@ -13,12 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from bandwidth.loader import UsageError
 from bandwidth.model import DIRECTIONS
+from bandwidth.reports import point_latest, stamped_folder, utc_now
 
 FORMAT = 1
 ROOT_CLASS, DEFAULT_CLASS = "1:1", "1:2"  # the uplink and the traffic of no allocation (bandwidth render)
@@ -176,10 +176,6 @@ def _share(value: float | None, of_kbit: int | float) -> float | None:
 # --- the report ---------------------------------------------------------------------------------------------------------
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
 def _allocation_details(options: MonitorOptions, today: str | None) -> dict:
     """id -> Allocation from the request files, for the agency and the period (the plan has the rates)."""
     from bandwidth.checker import CheckOptions, run_check
@@ -214,7 +210,7 @@ def build(options: MonitorOptions) -> dict:
         "format": FORMAT,
         "title": "Laporan Monitoring Bandwidth",
         "started": started[0] if started else None,
-        "finished": _now(),
+        "finished": utc_now(),
         "today": today,
         "duration_seconds": max((g["elapsed_seconds"] for g in gateways), default=0),
         "step_seconds": steps.pop() if len(steps) == 1 else None,
@@ -330,15 +326,12 @@ def write(report: dict, folder: Path) -> Path:
         "monitoring.md": monitoring_md.render(report),
         "monitoring.html": monitoring_html.render(report),
     }
-    target = folder / report["finished"].replace(":", "").replace("-", "")
+    target = stamped_folder(folder, report["finished"])
     try:
         target.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():
             (target / name).write_text(text, encoding="utf-8")
-        latest = folder / "latest"
-        if latest.is_symlink() or latest.exists():
-            latest.unlink()
-        os.symlink(target.name, latest)
+        point_latest(folder, target)
     except OSError as exc:
         raise UsageError(f"cannot write the report into {target}: {exc.strerror or exc}") from None
     return target
@@ -350,6 +343,8 @@ def _mbit(kbit: float | None) -> str:
 
 def summary(report: dict, folder: Path) -> list[str]:
     """A few English lines for the playbook's output."""
+    from bandwidth.monitoring_md import uplink_directions
+
     lines = [f"monitoring report: {folder}", f"interval: {report['duration_seconds']:g} s, step {report['step_seconds']} s, {len(report['gateways'])} gateway(s)"]
     for a in report["allocations"]:
         parts = []
@@ -361,12 +356,8 @@ def summary(report: dict, folder: Path) -> list[str]:
             parts.append(f"{direction} avg {_mbit(d['average_kbit'])} peak {_mbit(d['peak_kbit'])} of max {_mbit(d['max_kbit'])} Mbit/s")
         flags = [name for name in ("at_ceiling", "underused", "counter_reset", "class_missing") if a["flags"][name]]
         lines.append(f"{a['id']} {a['gateway']}/{a['uplink']}: {', '.join(parts)}" + (f" [{' '.join(flags)}]" if flags else ""))
-    for gateway in report["gateways"]:
-        for uplink in gateway["uplinks"]:
-            for direction in DIRECTIONS:
-                u = uplink.get(direction)
-                if u:
-                    lines.append(f"uplink {gateway['name']}/{uplink['name']} {direction}: avg {_mbit(u['average_kbit'])} peak {_mbit(u['peak_kbit'])} of {_mbit(u['capacity_kbit'])} Mbit/s")
+    for gateway, uplink, direction, u in uplink_directions(report):
+        lines.append(f"uplink {gateway}/{uplink} {direction}: avg {_mbit(u['average_kbit'])} peak {_mbit(u['peak_kbit'])} of {_mbit(u['capacity_kbit'])} Mbit/s")
     for reset in report["resets"]:
         who = f" ({reset['allocation']})" if reset["allocation"] else ""
         lines.append(f"counter reset (class re-created) on {reset['gateway']} {reset['device']} {reset['classid']}{who} between t={reset['between'][0]:g} s and {reset['between'][1]:g} s")

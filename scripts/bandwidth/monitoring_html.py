@@ -9,10 +9,10 @@ from __future__ import annotations
 from bandwidth import monitoring_md as text
 from bandwidth.model import DIRECTIONS
 from bandwidth.report_html import CSS as REPORT_CSS
-from bandwidth.report_html import h, page_start, short
+from bandwidth.report_html import MAX_CHART_ALLOCATIONS, chart_end, h, legend, page_start, scaler, short, svg_chart
+from bandwidth.reports import waktu
 from bandwidth.textid import ARAH
 
-MAX_CHART_ALLOCATIONS = 300
 WIDTH = 1120
 
 CSS = (
@@ -37,7 +37,7 @@ def render(report: dict) -> str:
         '<dl class="meta">',
         f"<dt>Pengamatan</dt><dd>{h(text.period_text(report))}</dd>",
         f"<dt>Gateway</dt><dd>{_gateway_names(report)}</dd>",
-        f"<dt>Laporan dibuat</dt><dd>{h(_waktu(report['finished']))}</dd>",
+        f"<dt>Laporan dibuat</dt><dd>{h(waktu(report['finished']))}</dd>",
         "</dl>",
     ]
     for key, heading, names in text.candidates_lines(report, escape=h):
@@ -68,36 +68,13 @@ def _gateway_names(report: dict) -> str:
     return ", ".join(names) or "-"
 
 
-def _waktu(value: str | None) -> str:
-    from bandwidth.reports import waktu
-
-    return waktu(value)
-
-
-def _svg(ident: str, title: str, height: float, body: list[str]) -> str:
-    head = f'<svg id="{ident}" class="chart" viewBox="0 0 {WIDTH} {round(height)}" width="{WIDTH}" height="{round(height)}" role="img" aria-labelledby="{ident}-title">'
-    return head + f'<title id="{ident}-title">{h(title)}</title>' + "".join(body) + "</svg>"
-
-
-def _legend(items: list[tuple[str, str]], y: int = 14) -> str:
-    out, x = [], 8
-    for css, label in items:
-        if css in ("peak", "guaranteed", "capacity"):
-            out.append(f'<line class="{css}" x1="{x + 6}" y1="{y - 10}" x2="{x + 6}" y2="{y + 2}"/>')
-        else:
-            out.append(f'<rect class="{css}" x="{x}" y="{y - 10}" width="12" height="12"/>')
-        out.append(f'<text x="{x + 17}" y="{y}">{h(label)}</text>')
-        x += 30 + round(7.6 * len(label))
-    return "".join(out)
-
-
 def allocation_chart(allocations: list[dict], thresholds: dict) -> str:
     """Per allocation and direction: max (grey), average (coloured by flag), peak (black line), guaranteed (dashed)."""
     bar_x, bar_w, value_x, row = 270, 470, 752, 24
     shown = sorted(allocations, key=lambda a: (not a["flags"]["at_ceiling"], not a["flags"]["underused"], a["id"]))[:MAX_CHART_ALLOCATIONS]
     shown.sort(key=lambda a: a["id"])
-    legend = [("max", "maksimum"), ("avg", "rata-rata"), ("avg ceiling", "kandidat penambahan"), ("avg idle", "kandidat pengembalian"), ("peak", "puncak"), ("guaranteed", "jaminan")]
-    body, y = [_legend(legend)], 32
+    legend_items = [("max", "maksimum"), ("avg", "rata-rata"), ("avg ceiling", "kandidat penambahan"), ("avg idle", "kandidat pengembalian"), ("peak", "puncak"), ("guaranteed", "jaminan")]
+    body, y = [legend(legend_items)], 32
     for allocation in shown:
         flags = allocation["flags"]
         body.append(f"<g><title>{h(allocation['id'] + ' · ' + (allocation['agency'] or '-'))}</title>")
@@ -112,10 +89,7 @@ def allocation_chart(allocations: list[dict], thresholds: dict) -> str:
             if d is None or not d["found"]:
                 body.append(f'<text class="small" x="{bar_x}" y="{top + 15}">kelas tc tidak ditemukan</text>')
                 continue
-            scale = max(d["max_kbit"], d["peak_kbit"] or 0, d["average_kbit"] or 0, 1) * 1.04
-
-            def x_of(kbit: float, scale=scale) -> float:
-                return round(bar_x + bar_w * min(kbit, scale) / scale, 1)
+            x_of = scaler(bar_x, bar_w, max(d["max_kbit"], d["peak_kbit"] or 0, d["average_kbit"] or 0, 1) * 1.04)
 
             css = "avg"
             if (d["average_percent_of_max"] or 0) >= thresholds["at_ceiling_percent"]:
@@ -132,20 +106,14 @@ def allocation_chart(allocations: list[dict], thresholds: dict) -> str:
             body.append(f'<text class="small" x="{value_x}" y="{top + 15}">{h(label)}</text>')
         body.append("</g>")
         y += 2 * row + 28
-    if len(shown) < len(allocations):
-        body.append(f'<text x="8" y="{y + 12}">... dan {len(allocations) - len(shown)} alokasi lain: lihat tabel rincian.</text>')
-        y += 20
-    if not allocations:
-        body.append(f'<text x="8" y="{y + 12}">Tidak ada alokasi.</text>')
-        y += 20
-    return _svg("chart-allocations", "Grafik: rata-rata dan puncak per alokasi terhadap maksimum dan jaminan", y + 4, body)
+    y = chart_end(body, y, len(shown), len(allocations))
+    return svg_chart("chart-allocations", "Grafik: rata-rata dan puncak per alokasi terhadap maksimum dan jaminan", WIDTH, y + 4, body)
 
 
 def uplink_chart(report: dict) -> str:
     """Per uplink and direction, the total rate over time against the capacity."""
     plot_x, plot_w, plot_h, gap = 300, 440, 60, 26
-    body, y = [_legend([("line", "laju uplink"), ("capacity", "kapasitas")])], 30
-    body[0] = body[0].replace('<rect class="line"', '<rect class="avg"')  # a filled swatch for the line's colour
+    body, y = [legend([("avg", "laju uplink"), ("capacity", "kapasitas")])], 30  # a filled swatch in the line's colour
     count = 0
     for gateway in report["gateways"]:
         times = gateway["times"]
@@ -186,7 +154,7 @@ def uplink_chart(report: dict) -> str:
     if not count:
         body.append(f'<text x="8" y="{y + 12}">Tidak ada uplink.</text>')
         y += 20
-    return _svg("chart-uplinks", "Grafik: laju uplink dari waktu ke waktu", y + 4, body)
+    return svg_chart("chart-uplinks", "Grafik: laju uplink dari waktu ke waktu", WIDTH, y + 4, body)
 
 
 def allocation_table(allocations: list[dict]) -> str:
@@ -228,27 +196,12 @@ def allocation_table(allocations: list[dict]) -> str:
 
 def uplink_table(report: dict) -> str:
     rows = []
-    for gateway in report["gateways"]:
-        for uplink in gateway["uplinks"]:
-            for name in DIRECTIONS:
-                u = uplink.get(name)
-                if not u:
-                    continue
-                numbers = [
-                    text.rate(u["capacity_kbit"]),
-                    text.rate(u["average_kbit"]),
-                    text.rate(u["peak_kbit"]),
-                    text.percent(u["average_percent_of_capacity"]),
-                    text.rate(u["allocated_guaranteed_kbit"]),
-                    text.rate(u["allocations_average_kbit"]),
-                    text.rate(u["unclassified_average_kbit"]),
-                    text.count(u["bytes"]),
-                    text.count(u["packets"]),
-                    text.count(u["drops"]),
-                    text.count(u["overlimits"]),
-                ]
-                cells = f"<td>{h(gateway['name'])} / {h(uplink['name'])}</td><td>{h(u['device'])}</td><td>{ARAH[name]}</td>"
-                rows.append("<tr>" + cells + "".join(f'<td class="num">{h(n)}</td>' for n in numbers) + "</tr>")
+    for gateway, uplink, name, u in text.uplink_directions(report):
+        rates = [text.rate(u[k]) for k in ("capacity_kbit", "average_kbit", "peak_kbit")] + [text.percent(u["average_percent_of_capacity"])]
+        rates += [text.rate(u[k]) for k in ("allocated_guaranteed_kbit", "allocations_average_kbit", "unclassified_average_kbit")]
+        numbers = rates + [text.count(u[k]) for k in ("bytes", "packets", "drops", "overlimits")]
+        cells = f"<td>{h(gateway)} / {h(uplink)}</td><td>{h(u['device'])}</td><td>{ARAH[name]}</td>"
+        rows.append("<tr>" + cells + "".join(f'<td class="num">{h(n)}</td>' for n in numbers) + "</tr>")
     if not rows:
         return "<p>Tidak ada uplink.</p>"
     head = (

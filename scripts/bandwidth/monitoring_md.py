@@ -150,20 +150,23 @@ def _row(allocation: dict) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def _uplink_table(report: dict) -> list[str]:
-    lines = ["### Per uplink", ""]
-    rows = []
+def uplink_directions(report: dict):
+    """(gateway name, uplink name, direction, its totals) for every uplink direction the report has."""
     for gateway in report["gateways"]:
         for uplink in gateway["uplinks"]:
             for name in DIRECTIONS:
-                u = uplink.get(name)
-                if not u:
-                    continue
-                rows.append(
-                    f"| {md(gateway['name'])} / {md(uplink['name'])} | {ARAH[name]} | {rate(u['capacity_kbit'])} | {rate(u['average_kbit'])} | {rate(u['peak_kbit'])} "
-                    f"| {percent(u['average_percent_of_capacity'])} | {rate(u['allocated_guaranteed_kbit'])} | {rate(u['unclassified_average_kbit'])} "
-                    f"| {count(u['bytes'])} | {count(u['packets'])} | {count(u['drops'])} | {count(u['overlimits'])} |"
-                )
+                if uplink.get(name):
+                    yield gateway["name"], uplink["name"], name, uplink[name]
+
+
+def _uplink_table(report: dict) -> list[str]:
+    lines = ["### Per uplink", ""]
+    rows = [
+        f"| {md(gateway)} / {md(uplink)} | {ARAH[name]} | {rate(u['capacity_kbit'])} | {rate(u['average_kbit'])} | {rate(u['peak_kbit'])} "
+        f"| {percent(u['average_percent_of_capacity'])} | {rate(u['allocated_guaranteed_kbit'])} | {rate(u['unclassified_average_kbit'])} "
+        f"| {count(u['bytes'])} | {count(u['packets'])} | {count(u['drops'])} | {count(u['overlimits'])} |"
+        for gateway, uplink, name, u in uplink_directions(report)
+    ]
     if not rows:
         return lines + ["Tidak ada uplink.", ""]
     lines += [

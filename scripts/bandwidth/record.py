@@ -39,11 +39,10 @@ def _merged_pull(github: approvals.GitHub, repo: str, sha: str) -> int | None:
 def build(repo: str, sha: str, pr: int | None, github: approvals.GitHub) -> disposition.Disposition:
     record = disposition.Disposition()
     number = pr if pr is not None else _merged_pull(github, repo, sha)
-    if number is None:  # pushed to main directly: say so, role by role
+    if number is None:  # pushed to main directly: no disposition at all, and the note says so
         record.missing.append(("pull-request", "pushed without a pull request"))
         return record
     result = approvals.evaluate(repo, number, github)
-    pull = github.get(f"/repos/{repo}/pulls/{number}")
     record.pull_request = number
     record.requested_by = result.author
     record.approved_commit = result.head
@@ -54,8 +53,8 @@ def build(repo: str, sha: str, pr: int | None, github: approvals.GitHub) -> disp
             record.missing.append((outcome.role.role, outcome.missing or "no approval yet"))
     for login, _at in result.blocked_by:
         record.missing.append(("changes-requested", f"changes requested by {login}"))
-    merged_by = (pull.get("merged_by") or {}).get("login") if isinstance(pull.get("merged_by"), dict) else None
-    record.merged_by, record.merged_at = merged_by, (pull.get("merged_at") if merged_by else None)
+    if result.merged_by:
+        record.merged_by, record.merged_at = result.merged_by, result.merged_at
     return record
 
 

@@ -101,11 +101,11 @@ def render(report: dict) -> str:
     return "\n".join(parts)
 
 
-def _legend(items: list[tuple[str, str]], y: int = 14) -> str:
+def legend(items: list[tuple[str, str]], y: int = 14) -> str:
     out, x = [], 8
     for css, label in items:
-        if css == "guaranteed":
-            out.append(f'<line class="guaranteed" x1="{x + 6}" y1="{y - 10}" x2="{x + 6}" y2="{y + 2}"/>')
+        if css in ("guaranteed", "peak", "capacity"):  # marks drawn as lines get a line as their swatch
+            out.append(f'<line class="{css}" x1="{x + 6}" y1="{y - 10}" x2="{x + 6}" y2="{y + 2}"/>')
         elif css == "contention":
             out.append(f'<circle class="contention" cx="{x + 6}" cy="{y - 4}" r="4"/>')
         else:
@@ -120,8 +120,8 @@ def allocation_chart(allocations: list[dict]) -> str:
     width, bar_x, bar_w, value_x, row = 1120, 270, 470, 752, 24
     shown = sorted(allocations, key=lambda a: (a["verdict"] != "fail", not a.get("changed"), a["id"]))[:MAX_CHART_ALLOCATIONS]
     shown = reports.by_id(shown)
-    legend = [("max", "maksimum"), ("pass", "terukur, lulus"), ("fail", "terukur, gagal"), ("not_measured", "tidak diukur"), ("guaranteed", "jaminan"), ("contention", "terukur bersama")]
-    body, y = [_legend(legend)], 32
+    legend_items = [("max", "maksimum"), ("pass", "terukur, lulus"), ("fail", "terukur, gagal"), ("not_measured", "tidak diukur"), ("guaranteed", "jaminan"), ("contention", "terukur bersama")]
+    body, y = [legend(legend_items)], 32
     for allocation in shown:
         directions = [allocation[d] for d in reports.DIRECTIONS]
         values = [v for d in directions for v in (d["max_mbps"], d["guaranteed_mbps"], d.get("measured_mbps"), d.get("contention_mbps")) if v is not None]
@@ -135,7 +135,7 @@ def allocation_chart(allocations: list[dict]) -> str:
         body.append(f'<text class="small v-{verdict}" x="8" y="{y + 44}">{h(reports.VERDICT[verdict])}</text>')
         for i, (name, direction) in enumerate(zip(reports.DIRECTIONS, directions, strict=True)):
             top = y + i * row
-            x_of = _scaler(bar_x, bar_w, scale)
+            x_of = scaler(bar_x, bar_w, scale)
             body.append(f'<text x="{bar_x - 8}" y="{top + 15}" text-anchor="end">{ARAH[name]}</text>')
             body.append(f'<rect class="max" x="{bar_x}" y="{top + 2}" width="{x_of(direction["max_mbps"]) - bar_x}" height="9"/>')
             got, together = direction.get("measured_mbps"), direction.get("contention_mbps")
@@ -151,16 +151,22 @@ def allocation_chart(allocations: list[dict]) -> str:
             body.append(f'<text class="small" x="{value_x}" y="{top + 15}">{h(text)}</text>')
         body.append("</g>")
         y += 2 * row + 28
-    if len(shown) < len(allocations):
-        body.append(f'<text x="8" y="{y + 12}">... dan {len(allocations) - len(shown)} alokasi lain: lihat tabel rincian.</text>')
+    y = chart_end(body, y, len(shown), len(allocations))
+    return svg_chart("chart-allocations", "Grafik: maksimum dikonfigurasi dan terukur per alokasi", width, y + 4, body)
+
+
+def chart_end(body: list[str], y: int, shown: int, total: int) -> int:
+    """The line under an allocation chart that says what it leaves out; returns the new bottom."""
+    if shown < total:
+        body.append(f'<text x="8" y="{y + 12}">... dan {total - shown} alokasi lain: lihat tabel rincian.</text>')
         y += 20
-    if not allocations:
+    if not total:
         body.append(f'<text x="8" y="{y + 12}">Tidak ada alokasi.</text>')
         y += 20
-    return _svg("chart-allocations", "Grafik: maksimum dikonfigurasi dan terukur per alokasi", width, y + 4, body)
+    return y
 
 
-def _scaler(x0: int, w: int, scale: float):
+def scaler(x0: int, w: int, scale: float):
     def x_of(value: float) -> float:
         return round(x0 + w * min(value, scale) / scale, 1)
 
@@ -170,8 +176,8 @@ def _scaler(x0: int, w: int, scale: float):
 def uplink_chart(report: dict) -> str:
     """Per uplink and direction, a stacked bar of its capacity: allocated guaranteed, reserve, free."""
     width, bar_x, bar_w, value_x, row = 1120, 300, 440, 752, 30
-    legend = [("alloc", "jaminan teralokasi"), ("reserve", "cadangan"), ("free", "sisa"), ("over", "melebihi kapasitas")]
-    body, y = [_legend(legend)], 30
+    legend_items = [("alloc", "jaminan teralokasi"), ("reserve", "cadangan"), ("free", "sisa"), ("over", "melebihi kapasitas")]
+    body, y = [legend(legend_items)], 30
     sums: dict[tuple[str, str, str], float] = {}
     for allocation in report["allocations"]:
         for name in reports.DIRECTIONS:
@@ -210,10 +216,11 @@ def uplink_chart(report: dict) -> str:
     if not count:
         body.append(f'<text x="8" y="{y + 12}">Tidak ada uplink.</text>')
         y += 20
-    return _svg("chart-uplinks", "Grafik: pemakaian kapasitas per uplink dan arah", width, y + 4, body)
+    return svg_chart("chart-uplinks", "Grafik: pemakaian kapasitas per uplink dan arah", width, y + 4, body)
 
 
-def _svg(ident: str, title: str, width: int, height: int, body: list[str]) -> str:
+def svg_chart(ident: str, title: str, width: int, height: float, body: list[str]) -> str:
+    height = round(height)
     head = f'<svg id="{ident}" class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" aria-labelledby="{ident}-title">'
     return head + f'<title id="{ident}-title">{h(title)}</title>' + "".join(body) + "</svg>"
 

@@ -10,17 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 import re
 from collections import Counter
 from functools import cache
 from pathlib import Path
 
 from bandwidth.escape import markdown as md
+from bandwidth.textid import WITA, tanggal
 from bandwidth.textid import mbps as id_mbps
-from bandwidth.textid import tanggal
 
 SCHEMA = Path(__file__).resolve().parent.parent.parent / "schemas" / "report.schema.json"
-WITA = dt.timezone(dt.timedelta(hours=8), "WITA")
 DIRECTIONS = ("download", "upload")
 VERDICT = {"pass": "Lulus", "fail": "Gagal", "not_measured": "Tidak diukur"}
 MODE = {"lab": "lab (replika jaringan produksi)", "production": "produksi"}
@@ -103,6 +103,24 @@ def _bad_times(data: dict) -> list[str]:
 
 
 # --- shared formatting --------------------------------------------------------------------------------------------------
+
+
+def utc_now() -> str:
+    """Now, as the reports write times: '2026-11-28T01:02:03Z'."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def stamped_folder(root: Path, finished: str) -> Path:
+    """root/<UTC time> of a report: 20261128T010203Z."""
+    return root / finished.replace(":", "").replace("-", "")
+
+
+def point_latest(root: Path, folder: Path) -> None:
+    """root/latest -> the newest report folder (a relative link: the tree can move)."""
+    latest = root / "latest"
+    if latest.is_symlink() or latest.exists():
+        latest.unlink()
+    os.symlink(folder.name, latest)
 
 
 def moment(text: str | None) -> dt.datetime | None:

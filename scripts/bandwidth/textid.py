@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+WITA = dt.timezone(dt.timedelta(hours=8), "WITA")  # Kalimantan Timur: UTC+8, no daylight saving time
 BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember")
 ARAH = {"download": "Unduh", "upload": "Unggah"}
 
