@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     measure.add_argument("--seconds", type=int, default=3, help="iperf3 seconds per measurement (default: %(default)s)")
     measure.add_argument("--no-contention", action="store_true", help="only each allocation alone")
 
-    lab = sub.add_parser("lab", help="the network-namespace replica of the inventory: up, down, status")
+    lab = sub.add_parser("lab", help="the network-namespace replica of the inventory: up, down, status, reboot")
     from bandwidth import lab as lab_module
 
     lab_module.add_arguments(lab)
@@ -169,8 +169,11 @@ def cmd_render(args) -> int:
         for stale in args.output_dir.glob("*.json"):  # the plan of a gateway that left the inventory
             if stale.name.count(".") == 1 and stale.stem not in plan["gateways"] and stale.stem != "readback":
                 stale.unlink()
+        from bandwidth.render import controller, write_plan
+
+        who = controller()
         for name, spec in plan["gateways"].items():
-            (args.output_dir / f"{name}.json").write_text(json.dumps({"today": plan["today"], **spec}, separators=(",", ":")) + "\n", encoding="utf-8")
+            write_plan(args.output_dir / f"{name}.json", {"today": plan["today"], "controller": who, **spec})
         return EXIT_OK
     if args.format == "tc":
         text = "".join(f"# {name}\n" + batch_text(spec, args.leaf_qdisc) for name, spec in plan["gateways"].items())

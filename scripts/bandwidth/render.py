@@ -6,6 +6,10 @@ The Ansible module `bandwidth_tc` takes these specs and converges the live tc st
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import socket
+from pathlib import Path
 
 from bandwidth import tcstate
 from bandwidth.model import Allocation, Gateway, Inventory
@@ -58,3 +62,31 @@ def batch_text(spec: dict, leaf: str) -> str:
     for redirect in spec["redirects"]:  # last: upload reaches the ifb once its tree is there
         lines += [tcstate.qdisc_ingress(redirect["device"]), tcstate.filter_redirect(redirect["device"], redirect["ifb"])]
     return "\n".join(lines) + "\n"
+
+
+def controller() -> dict:
+    """Who renders the plan: this host and the ansible-playbook run above us (else our parent).
+
+    The module puts it in the gateway's lock, so that a run that has to wait can name the holder."""
+    pid = os.getppid()
+    probe = pid
+    for _ in range(8):  # ansible-playbook -> worker -> module wrapper -> bandwidth
+        try:
+            cmdline = Path(f"/proc/{probe}/cmdline").read_bytes().split(b"\0")
+            stat = Path(f"/proc/{probe}/stat").read_text()
+        except OSError:
+            break
+        if any(part.endswith(b"ansible-playbook") for part in cmdline[:2]):
+            pid = probe
+            break
+        probe = int(stat.rsplit(")", 1)[1].split()[1])
+        if probe <= 1:
+            break
+    return {"host": socket.gethostname(), "pid": pid}
+
+
+def write_plan(path: Path, doc: dict) -> None:
+    """Write-then-rename: a run reading the plan while another renders it sees one whole plan."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(doc, separators=(",", ":")) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
