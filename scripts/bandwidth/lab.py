@@ -27,6 +27,8 @@ Files in the lab folder (default `lab/`, relative to the repository):
                                sshd_config-<G> (kept by `down`; keys are reused by the next `up`)
     run/                       pid files of sshd and iperf3 (removed by `down`)
     log/                       sshd and iperf3 logs (kept)
+    state/<G>/                 gateway G's bandwidth_state_dir (lock, applied plan, boot-restore unit);
+                               emptied by a new `up`: new gateways carry no state
 
 lab.json, format 1. Stable: keys are only ever added; a change of meaning raises "format".
 
@@ -110,7 +112,12 @@ def _date(text: str) -> dt.date:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=("up", "down", "status"), help="up: (re)build the lab; down: remove it; status: is it up (exit 0) or not (1)")
+    parser.add_argument(
+        "action",
+        choices=("up", "down", "status", "reboot"),
+        help="up: (re)build the lab; down: remove it; status: is it up (exit 0) or not (1); reboot GATEWAY: clear its tc state as a reboot would, then run its boot restore",
+    )
+    parser.add_argument("gateway", nargs="?", help="reboot: the gateway")
     parser.add_argument("--inventory", default="inventory/production", help="the inventory to replicate (default: %(default)s)")
     parser.add_argument("--lab-dir", dest="lab_dir", type=Path, default=Path("lab"), help="the lab's files: inventory, keys, pids, lab.json (default: %(default)s)")
     parser.add_argument("--today", type=_date, metavar="DATE", help="build the allocations in force on this date (default: today in WITA)")
@@ -123,10 +130,16 @@ def run(args) -> int:
     lab_dir = args.lab_dir if args.lab_dir.is_absolute() else root / args.lab_dir
     lab_dir = Path(os.path.abspath(lab_dir))
     try:
+        if (args.action == "reboot") != bool(getattr(args, "gateway", None)):
+            raise LabError("reboot takes a gateway (bandwidth lab reboot GATEWAY); up, down and status take none")
         if args.action == "up":
             return up(root, args.inventory, lab_dir, args.today, clients=getattr(args, "clients", True), rebuild=getattr(args, "rebuild", False))
         if args.action == "down":
             return down(lab_dir)
+        if args.action == "reboot":
+            from bandwidth.lab_reboot import reboot
+
+            return reboot(lab_dir, args.gateway)
         return status(lab_dir)
     except LabError as exc:
         print(f"bandwidth lab {args.action}: error: {exc}", file=sys.stderr)
@@ -551,7 +564,8 @@ def up(root: Path, inventory_dir: str, lab_dir: Path, today: dt.date | None, cli
         return 0
     if ((lab_dir / "lab.json").exists() or _leftovers()) and down(lab_dir, quiet=True) != 0:
         raise LabError("the lab that is there could not be removed (see above)")
-    for sub in ("ssh", "run", "log", "inventory"):
+    shutil.rmtree(lab_dir / "state", ignore_errors=True)  # new gateways: no lock, applied plan or journal carried over
+    for sub in ("ssh", "run", "log", "inventory", "state"):
         (lab_dir / sub).mkdir(parents=True, exist_ok=True)
     (lab_dir / "ssh").chmod(0o700)
     host_key = _keys(lab_dir / "ssh")
@@ -746,6 +760,10 @@ def _write_inventory(doc: dict, source: Path, target: Path) -> None:
     (target / "group_vars" / "gateways.yml").write_text(
         "# Written by `bandwidth lab up`. The lab's kernel has no fq_codel; verify.yml measures with the lab's clients.\n"
         f"bandwidth_leaf_qdisc: pfifo\nbandwidth_lab_dir: {json.dumps(str(target.parent))}\n"
+        "# Lab gateways share this machine's filesystem and systemd: each keeps its state in a folder of\n"
+        "# its own, and the boot-restore unit is written there, never installed (`bandwidth lab reboot`).\n"
+        f"bandwidth_state_dir: {json.dumps(str(target.parent / 'state') + '/{{ inventory_hostname }}')}\n"
+        'bandwidth_restore_unit_dir: "{{ bandwidth_state_dir }}"\nbandwidth_restore_enable: false\n'
     )
 
 
