@@ -1,8 +1,12 @@
-"""Shared fixtures: a throwaway repository and the real `bandwidth` command."""
+"""Shared fixtures: a throwaway repository, the real `bandwidth` command, and a lab of a repository copy."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -97,3 +101,153 @@ def repo(tmp_path: Path) -> Repo:
     r.write("inventory/production/host_vars/gw-b.yml", GW_B)
     (tmp_path / "allocations").mkdir()
     return r
+
+
+# ---- the lab: a copy of the repository with its own lab, through ansible-playbook over SSH ----
+
+ANSIBLE_PLAYBOOK = str(Path(BANDWIDTH).with_name("ansible-playbook"))
+COPIED = ("allocations", "inventory", "playbooks", "roles", "schemas", "scripts", "ansible.cfg")
+
+
+class Lab:
+    """A copy of the repository with its own lab, so tests may edit allocations freely."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def run(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess:
+        env = {**os.environ, "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1"}
+        done = subprocess.run(argv, cwd=self.path, capture_output=True, text=True, timeout=600, env=env, check=False)
+        if check and done.returncode != 0:
+            raise AssertionError(f"{argv} failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
+        return done
+
+    def apply(self, *extra: str, check: bool = True) -> subprocess.CompletedProcess:
+        return self.run(ANSIBLE_PLAYBOOK, "-i", "lab/inventory", "playbooks/apply.yml", *extra, check=check)
+
+    def verify(self, *extra: str, check: bool = True) -> subprocess.CompletedProcess:
+        return self.run(ANSIBLE_PLAYBOOK, "-i", "lab/inventory", "playbooks/verify.yml", *extra, check=check)
+
+    def description(self) -> dict:
+        return json.loads((self.path / "lab" / "lab.json").read_text())
+
+    def state_dir(self, gateway: str) -> Path:
+        return self.path / "lab" / "state" / gateway
+
+    def tc(self, gateway: str, *args: str) -> str:
+        return subprocess.run(["ip", "netns", "exec", f"bwlab-{gateway}", "tc", *args], capture_output=True, text=True, check=True).stdout
+
+    def classes(self, gateway: str, device: str) -> dict[str, str]:
+        """classid -> its line of `tc class show` without counters."""
+        found = {}
+        for line in self.tc(gateway, "class", "show", "dev", device).splitlines():
+            parts = line.split()
+            if len(parts) > 2 and parts[0] == "class":
+                found[parts[2]] = line.strip()
+        return found
+
+    def sent_bytes(self, gateway: str, device: str) -> dict[str, int]:
+        text = self.tc(gateway, "-s", "class", "show", "dev", device)
+        return {m.group(1): int(m.group(2)) for m in re.finditer(r"class htb (\S+) .*?\n Sent (\d+) bytes", text)}
+
+    def filters(self, gateway: str, device: str) -> str:
+        return self.tc(gateway, "filter", "show", "dev", device, "parent", "1:")
+
+    def edit(self, rel: str, old: str, new: str) -> None:
+        path = self.path / rel
+        text = path.read_text()
+        assert old in text, f"{old!r} not in {rel}"
+        path.write_text(text.replace(old, new))
+
+
+def recap_changed(output: str) -> dict[str, int]:
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}
+
+
+def minor(request_id: str) -> str:
+    from bandwidth.tcstate import minor_for
+
+    return f"1:{minor_for(request_id):x}"
+
+
+def ping(lab: Lab, request_id: str, count: int = 3) -> None:
+    """A little real traffic from an agency's client through the gateway, so counters move."""
+    description = json.loads((lab.path / "lab" / "lab.json").read_text())
+    client = next(c for c in description["clients"] if c["id"] == request_id)
+    subprocess.run(["ip", "netns", "exec", client["namespace"], "ping", "-q", "-c", str(count), "-i", "0.2", "-W", "1", client["server_address"]], capture_output=True, check=True)
+
+
+def copy_repo(path: Path) -> Path:
+    """The parts of the repository a lab run needs, with the real venv; tests may edit it freely."""
+    for name in COPIED:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, path / name, symlinks=True)
+        else:
+            shutil.copy(source, path / name)
+    (path / ".venv").symlink_to(ROOT / ".venv")
+    return path
+
+
+@contextlib.contextmanager
+def applied_lab(path: Path):
+    """The lab of a repository copy, up and applied; taken down afterwards, also on failure."""
+    instance = Lab(path)
+    try:
+        instance.run(BANDWIDTH, "lab", "up")
+        instance.apply()
+        yield instance
+    finally:
+        instance.run(BANDWIDTH, "lab", "down", check=False)
+
+
+def write_big_gateway(path: Path, allocations: int, gateway: str = "gw-big") -> Path:
+    """A repository copy whose inventory is one gateway with one 10 Gbit/s uplink and `allocations`
+    allocations in /28s of 198.18.0.0/16: a batch long enough to act on while it runs."""
+    copy_repo(path)
+    shutil.rmtree(path / "allocations")
+    shutil.rmtree(path / "inventory")
+    host_vars = path / "inventory/production/host_vars"
+    host_vars.mkdir(parents=True)
+    (path / "inventory/production/hosts.yml").write_text(f"all:\n  children:\n    gateways:\n      hosts:\n        {gateway}: {{}}\n")
+    (host_vars / f"{gateway}.yml").write_text(
+        "bandwidth_lan_networks: [198.18.0.0/16]\nbandwidth_uplinks:\n  - {name: isp-a, download_mbps: 10000, upload_mbps: 10000, reserve_percent: 10, lan_interface: eth1}\n"
+    )
+    folder = path / "allocations" / gateway
+    folder.mkdir(parents=True)
+    for n in range(1, allocations + 1):
+        third, fourth = divmod((n - 1) * 16, 256)
+        (folder / f"BW-2026-{n:04d}.yaml").write_text(
+            f"id: BW-2026-{n:04d}\nagency: Dinas Uji {n}\nletter: {{number: 555/{n}/UJI/2026, date: 2026-11-01}}\n"
+            f"contact: {{name: Penguji, email: uji@example.go.id}}\ngateway: {gateway}\nuplink: isp-a\n"
+            f"subnets: [198.18.{third}.{fourth}/28]\ndownload: {{guaranteed_mbps: 2, max_mbps: 10}}\n"
+            f"upload: {{guaranteed_mbps: 1, max_mbps: 5}}\npriority: {n % 8}\nstart: 2026-11-01\npurpose: Uji beban\n"
+        )
+    return path
+
+
+def clear_gateway(gateway: str, devices=("eth1",), ifbs=("ifb-eth1",)) -> None:
+    """What a gateway looks like before its first apply: no qdisc of ours, no ifb."""
+    namespace = f"bwlab-{gateway}"
+    for device in devices:
+        subprocess.run(["ip", "netns", "exec", namespace, "tc", "qdisc", "del", "dev", device, "root"], capture_output=True, check=False)
+        subprocess.run(["ip", "netns", "exec", namespace, "tc", "qdisc", "del", "dev", device, "ingress"], capture_output=True, check=False)
+    for ifb in ifbs:
+        subprocess.run(["ip", "-n", namespace, "link", "del", "dev", ifb], capture_output=True, check=False)
+
+
+def processes_in(namespace: str, word: str) -> list[int]:
+    """Live processes in a network namespace whose command line contains `word`."""
+    inode = os.stat(f"/run/netns/{namespace}").st_ino
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{name}/ns/net").st_ino != inode:
+                continue
+            if word in Path(f"/proc/{name}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                found.append(int(name))
+        except OSError:
+            continue
+    return found

@@ -2,106 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 
-from conftest import BANDWIDTH, ROOT
+from conftest import Lab, applied_lab, copy_repo, minor, ping, recap_changed
 
 pytestmark = pytest.mark.lab
-
-ANSIBLE_PLAYBOOK = str(Path(BANDWIDTH).with_name("ansible-playbook"))
-COPIED = ("allocations", "inventory", "playbooks", "roles", "schemas", "scripts", "ansible.cfg")
-
-
-class Lab:
-    """A copy of the repository with its own lab, so tests may edit allocations freely."""
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def run(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess:
-        env = {**os.environ, "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1"}
-        done = subprocess.run(argv, cwd=self.path, capture_output=True, text=True, timeout=600, env=env, check=False)
-        if check and done.returncode != 0:
-            raise AssertionError(f"{argv} failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
-        return done
-
-    def apply(self, *extra: str, check: bool = True) -> subprocess.CompletedProcess:
-        return self.run(ANSIBLE_PLAYBOOK, "-i", "lab/inventory", "playbooks/apply.yml", *extra, check=check)
-
-    def tc(self, gateway: str, *args: str) -> str:
-        return subprocess.run(["ip", "netns", "exec", f"bwlab-{gateway}", "tc", *args], capture_output=True, text=True, check=True).stdout
-
-    def classes(self, gateway: str, device: str) -> dict[str, str]:
-        """classid -> its line of `tc class show` without counters."""
-        found = {}
-        for line in self.tc(gateway, "class", "show", "dev", device).splitlines():
-            parts = line.split()
-            if len(parts) > 2 and parts[0] == "class":
-                found[parts[2]] = line.strip()
-        return found
-
-    def sent_bytes(self, gateway: str, device: str) -> dict[str, int]:
-        text = self.tc(gateway, "-s", "class", "show", "dev", device)
-        return {m.group(1): int(m.group(2)) for m in re.finditer(r"class htb (\S+) .*?\n Sent (\d+) bytes", text)}
-
-    def filters(self, gateway: str, device: str) -> str:
-        return self.tc(gateway, "filter", "show", "dev", device, "parent", "1:")
-
-    def edit(self, rel: str, old: str, new: str) -> None:
-        path = self.path / rel
-        text = path.read_text()
-        assert old in text, f"{old!r} not in {rel}"
-        path.write_text(text.replace(old, new))
-
-
-def recap_changed(output: str) -> dict[str, int]:
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}
-
-
-def minor(request_id: str) -> str:
-    from bandwidth.tcstate import minor_for
-
-    return f"1:{minor_for(request_id):x}"
-
-
-def ping(lab: Lab, request_id: str, count: int = 3) -> None:
-    """A little real traffic from an agency's client through the gateway, so counters move."""
-    import json
-
-    description = json.loads((lab.path / "lab" / "lab.json").read_text())
-    client = next(c for c in description["clients"] if c["id"] == request_id)
-    subprocess.run(["ip", "netns", "exec", client["namespace"], "ping", "-q", "-c", str(count), "-i", "0.2", "-W", "1", client["server_address"]], capture_output=True, check=True)
-
-
-def copy_repo(path: Path) -> Path:
-    """The parts of the repository a lab run needs, with the real venv; tests may edit it freely."""
-    for name in COPIED:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, path / name, symlinks=True)
-        else:
-            shutil.copy(source, path / name)
-    (path / ".venv").symlink_to(ROOT / ".venv")
-    return path
-
-
-@contextlib.contextmanager
-def applied_lab(path: Path):
-    """The lab of a repository copy, up and applied; taken down afterwards, also on failure."""
-    instance = Lab(path)
-    try:
-        instance.run(BANDWIDTH, "lab", "up")
-        instance.apply()
-        yield instance
-    finally:
-        instance.run(BANDWIDTH, "lab", "down", check=False)
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,7 @@ import subprocess
 
 import pytest
 
-from conftest import BANDWIDTH
-from test_apply import applied_lab, copy_repo
+from conftest import BANDWIDTH, applied_lab, copy_repo
 
 SMALL_UPLINK = """\
 bandwidth_lan_networks: [198.18.128.0/17]

@@ -13,8 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conftest import ROOT, Repo
-from test_apply import ANSIBLE_PLAYBOOK, applied_lab, copy_repo
+from conftest import ANSIBLE_PLAYBOOK, ROOT, Repo, applied_lab, copy_repo
 
 SCHEMA = json.loads((ROOT / "schemas" / "monitoring.schema.json").read_text(encoding="utf-8"))
 HOSTILE_AGENCY = "<script>alert(1)</script> | @everyone **x** [a](http://evil)"

@@ -9,8 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conftest import BANDWIDTH, ROOT
-from test_apply import Lab, applied_lab, copy_repo
+from conftest import BANDWIDTH, ROOT, Lab, applied_lab, copy_repo
 
 pytestmark = pytest.mark.lab
 
