@@ -42,7 +42,7 @@ def read_unit(path: Path) -> tuple[list[str], list[str]]:
 def clear_like_a_reboot(namespace: str) -> list[str]:
     """Remove every root and ingress qdisc and every ifb of a namespace; returns what was there."""
     links = json.loads(_run([IP, "-n", namespace, "-d", "-j", "link", "show"]).stdout or "[]")
-    ifbs = [link["ifname"] for link in links if (link.get("linkinfo") or {}).get("info_kind") == "ifb"]
+    ifbs = sorted(link["ifname"] for link in links if (link.get("linkinfo") or {}).get("info_kind") == "ifb")
     others = [link["ifname"] for link in links if link["ifname"] not in ifbs and link["ifname"] != "lo"]
     batch = "".join(f"qdisc del dev {name} root\nqdisc del dev {name} ingress\n" for name in others)
     if batch:  # -force: most devices have no qdisc of their own to delete

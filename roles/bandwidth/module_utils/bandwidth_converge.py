@@ -337,41 +337,46 @@ def converge(gateway: Gateway, plan: dict, leaf: str, check_mode: bool, exists=d
         if outcome.ok:
             outcome.ok, outcome.failed_command, outcome.message = gateway.batch(outcome.commands)
         if not outcome.ok:
-            outcome.rollback_problems = rollback(gateway, before, outcome.created_ifbs, set(plan["ifbs"]), exists)
+            touched = {device for device, commands in outcome.per_device.items() if commands}
+            outcome.rollback_problems = rollback(gateway, before, touched, outcome.created_ifbs, plan, exists)
             outcome.rolled_back = not outcome.rollback_problems
     return outcome
 
 
-def rollback(gateway: Gateway, before: dict, created_ifbs: list[str], ifbs: set, exists=device_exists) -> list[str]:
-    """Put every device back as it was read, whatever the batch reached; returns what differs after.
+def rollback(gateway: Gateway, before: dict, touched: set, created_ifbs: list[str], plan: dict, exists=device_exists) -> list[str]:
+    """Put the devices back as they were read, whatever the batch reached; returns what differs after.
 
-    An ifb this run created is removed; one that existed and is gone (deleted meanwhile) is made
-    again, so the redirect to it can be restored."""
+    The devices the batch had commands for are rebuilt; an ifb this run created is removed; one
+    that existed and is gone (deleted meanwhile) is made again, and the redirect to it restored.
+    Then every device is read back and compared with its state before the run."""
     problems = []
     for name in created_ifbs:
         gateway.delete_link(name)
-    restore = []
-    present = {}
-    for device, state in before.items():
-        if device in created_ifbs:
-            continue
-        if not exists(device):
-            if device in ifbs and gateway.add_ifb(device) is None:
-                pass
+    remade = set()
+    for device in before:
+        if device not in created_ifbs and not exists(device):
+            if device in plan["ifbs"] and gateway.add_ifb(device) is None:
+                remade.add(device)
             else:
                 problems.append(f"{device} is gone and cannot be made again")
-                continue
-        present[device] = state
-        restore += restore_commands(device, state["qdiscs"], state["classes"], state["filters"])
-    for device, state in present.items():
-        # Ingress as it was: none, or the redirects it had (an ifb made again has a new index).
-        restore.append(f"qdisc del dev {device} handle ffff: ingress")
-        if any(q.get("kind") == "ingress" for q in state["qdiscs"]):
-            restore.append(f"qdisc add dev {device} handle ffff: ingress")
-            restore += [filter_redirect(device, target) for target in redirect_targets(state["ingress_filters"])]
+    redirected_to_remade = {r["device"] for r in plan["redirects"] if r["ifb"] in remade}
+    restore = []
+    for device, state in before.items():
+        if device in created_ifbs or not exists(device):
+            continue
+        if device in touched or device in remade:
+            restore += restore_commands(device, state["qdiscs"], state["classes"], state["filters"])
+        if device in touched or device in redirected_to_remade:
+            # Ingress as it was: none, or the redirects it had (an ifb made again has a new index).
+            restore.append(f"qdisc del dev {device} handle ffff: ingress")
+            if any(q.get("kind") == "ingress" for q in state["qdiscs"]):
+                restore.append(f"qdisc add dev {device} handle ffff: ingress")
+                restore += [filter_redirect(device, target) for target in redirect_targets(state["ingress_filters"])]
     if restore:
         gateway.batch(restore, force=True)  # "nothing to delete" is expected; the read-back below decides
-    for device, state in present.items():
+    for device, state in before.items():
+        if device in created_ifbs or not exists(device):
+            continue
         try:
             now = gateway.read(device)
         except ConvergeError as exc:
@@ -383,8 +388,8 @@ def rollback(gateway: Gateway, before: dict, created_ifbs: list[str], ifbs: set,
 
 
 def failure_message(gateway_name: str, outcome: Outcome, batch_file: str | None) -> str:
-    where = f"tc {outcome.failed_command}" if outcome.failed_command else "(before the batch)"
-    text = f"{gateway_name}: tc failed at: {where}: {outcome.message or 'no message from tc'}; "
+    where = f" at: tc {outcome.failed_command}" if outcome.failed_command else ""
+    text = f"{gateway_name}: tc failed{where}: {outcome.message or 'no message from tc'}; "
     if outcome.rolled_back:
         text += "the gateway was rolled back to its state before this run"
     else:
