@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 APT_PACKAGES := git iproute2 iputils-ping iperf3 openssh-server openssh-client chromium
 
-.PHONY: help setup system-packages lab lab-down monitor check test pytest molecule lint github-lint bench clean
+.PHONY: help setup lock system-packages lab lab-down monitor check test pytest molecule lint github-lint bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -29,6 +29,19 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
+
+# uv (itself hash-locked in requirements/lock-tool.txt) in a throwaway venv resolves each .in for
+# Python 3.11 on Linux x86_64; versions already in a .txt are kept unless UPGRADE=1. runtime.txt
+# goes first: dev.in holds the runtime set at its versions.
+lock: ## resolve requirements/*.in into the hash-locked requirements/*.txt (UPGRADE=1 takes newer releases)
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(PYTHON) -m venv "$$tmp/venv"; \
+	"$$tmp/venv/bin/python" -m pip install -q --disable-pip-version-check --require-hashes -r requirements/lock-tool.txt; \
+	for name in lock-tool runtime dev; do \
+	  UV_CACHE_DIR="$$tmp/cache" "$$tmp/venv/bin/uv" pip compile --quiet --no-config --generate-hashes \
+	    --python-version 3.11 --python-platform x86_64-unknown-linux-gnu --custom-compile-command "make lock" \
+	    $(if $(UPGRADE),--upgrade) --output-file requirements/$$name.txt requirements/$$name.in; \
+	done
 
 lab: setup ## the main job on the built-in lab: check, lab up, apply, verify (measured), report
 	mkdir -p reports
