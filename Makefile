@@ -7,14 +7,18 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+PIP_INSTALL := $(BIN)/python -m pip install -q --disable-pip-version-check
 APT_PACKAGES := git iproute2 iputils-ping iperf3 openssh-server openssh-client chromium
 
-.PHONY: help setup lock system-packages lab lab-down monitor check test pytest molecule lint github-lint bench clean
+.PHONY: help setup setup-runtime lock system-packages lab lab-down monitor check test pytest molecule lint github-lint bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-setup: system-packages $(STAMP) ## install Debian packages (if missing) and the pinned venv (.venv)
+setup: system-packages $(STAMP) ## install Debian packages (if missing) and .venv: the runtime set and the development tools
+
+setup-runtime: system-packages $(RUNTIME_STAMP) ## the same with the runtime set only (requirements/runtime.txt): the production runner
 
 system-packages:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -24,10 +28,21 @@ system-packages:
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-$(STAMP): requirements.txt pyproject.toml
+# Every package comes from the lock files with its sha256 (pip's hash-checking mode); the package
+# itself, a local folder pip cannot hash, is installed on top without dependencies.
+$(STAMP): requirements/runtime.txt requirements/dev.txt pyproject.toml
 	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt
-	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(PIP_INSTALL) --require-hashes -r requirements/runtime.txt -r requirements/dev.txt
+	$(PIP_INSTALL) --no-deps --no-build-isolation -e .
+	rm -f $(RUNTIME_STAMP)
+	touch $@
+
+# The runtime set only: a venv that holds the development tools is made anew, so none is left over.
+$(RUNTIME_STAMP): requirements/runtime.txt pyproject.toml
+	if [ -e $(STAMP) ]; then echo "$(VENV) holds the development tools: making it anew"; rm -rf $(VENV); fi
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(PIP_INSTALL) --require-hashes -r requirements/runtime.txt
+	$(PIP_INSTALL) --no-deps --no-build-isolation -e .
 	touch $@
 
 # uv (itself hash-locked in requirements/lock-tool.txt) in a throwaway venv resolves each .in for
