@@ -65,6 +65,8 @@ def sample() -> dict:
         "gateways": [
             {
                 "name": "gw-samarinda",
+                "applied": True,
+                "reason": None,
                 "changed": True,
                 "commands": ["tc class change dev eth1 parent 1:1 classid 1:10 htb rate 50mbit ceil 100mbit prio 2"],
                 "uplinks": [
@@ -74,6 +76,8 @@ def sample() -> dict:
             },
             {
                 "name": "gw-balikpapan",
+                "applied": True,
+                "reason": None,
                 "changed": False,
                 "commands": [],
                 "uplinks": [{"name": "isp-a", "download_mbps": 300, "upload_mbps": 100, "reserve_percent": 20, "allocated": {"download_mbps": 125, "upload_mbps": 50}}],
@@ -165,6 +169,8 @@ def test_writes_every_file_and_the_json_validates(tmp_path: Path):
     [
         (lambda r: r.pop("commit"), '(top level): "commit" is a required property'),
         (lambda r: r["allocations"][0].update(verdict="maybe"), "allocations.0.verdict"),
+        (lambda r: r["gateways"][0].update(applied="no"), "gateways.0.applied"),
+        (lambda r: r["gateways"][1].update(applied=False, reason="x" * 2001), "gateways.1.reason"),
         (lambda r: r["allocations"][0].update(id="../../etc/passwd"), "allocations.0.id"),
         (lambda r: r["allocations"][1]["download"].pop("measured_mbps"), "allocations.1.download"),
         (lambda r: r["allocations"][0]["contact"].update(github="-octocat"), "allocations.0.contact.github"),
