@@ -20,6 +20,8 @@ EXPECTED = Path(__file__).parent / "expected"
 SCHEMA = json.loads((ROOT / "schemas" / "report.schema.json").read_text(encoding="utf-8"))
 CHROMIUM = Path("/usr/bin/chromium")
 HOSTILE_AGENCY = "<script>alert(1)</script> **x** @octocat [a](http://evil)"
+# What an apply error may carry: markup, a mention, a link, a newline, a control character.
+HOSTILE_REASON = "unreachable: Failed to connect to the host via ssh: <script>alert(1)</script> **x** @octocat [a](http://evil)\nkex\x07 `rm`"
 
 
 def rates(guaranteed: float, maximum: float, measured: float | None = None, contention: float | None = None) -> dict:
@@ -137,6 +139,18 @@ def hostile() -> dict:
             contact={"name": "Lina @octocat\u202eMarlina", "email": "lina@example.go.id", "github": "lina-m"},
         )
     )
+    return report
+
+
+def unapplied(reason: str = HOSTILE_REASON) -> dict:
+    """The sample report after an apply that could not reach gw-balikpapan: its allocations are not_applied, whatever was measured."""
+    report = sample()
+    gateway = next(g for g in report["gateways"] if g["name"] == "gw-balikpapan")
+    gateway.update(applied=False, reason=reason, changed=False, commands=[])
+    for item in report["allocations"]:
+        if item["gateway"] == "gw-balikpapan":
+            item["verdict"] = "not_applied"
+            item["timeline"]["applied"] = None
     return report
 
 
@@ -355,3 +369,63 @@ def test_only_the_required_keys_are_enough(tmp_path: Path):
     assert "Yth. -" in letter and "Tidak diukur" in letter and "1,5 / 2 Mbit/s" in letter
     empty = written({**report, "allocations": []}, tmp_path / "empty")
     assert "Tidak ada alokasi." in empty["report.md"].read_text(encoding="utf-8") and len(empty) == 3
+
+
+def test_not_applied_validates_and_the_markdown_names_the_gateway(tmp_path: Path):
+    files = written(unapplied(), tmp_path)
+    document = json.loads(files["report.json"].read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER).validate(document)
+    assert document["gateways"][1] == {**sample()["gateways"][1], "applied": False, "reason": HOSTILE_REASON}
+    text = files["report.md"].read_text(encoding="utf-8")
+    assert "**Hasil: konfigurasi belum diterapkan pada gateway gw-balikpapan (2 alokasi).** (2 lulus, 0 gagal, 0 tidak diukur, 2 belum diterapkan; 0 drift)" in text
+    assert "Gateway: gw-balikpapan belum diterapkan, gw-samarinda diubah (1 perintah tc)." in text
+    assert "### Konfigurasi belum diterapkan" in text
+    # The reason, escaped: no HTML, no emphasis, no mention, no link, no code span, no control character.
+    reason = (
+        r"- gw-balikpapan: unreachable&#58; Failed to connect to the host via ssh&#58; &lt;script&gt;alert(1)&lt;/script&gt; \*\*x\*\* &#64;octocat \[a\](http&#58;//evil)"
+        r" kex\\u0007 \`rm\`" + "\n"
+    )
+    assert reason in text
+    assert "<script>" not in text and "**x**" not in text and "@octocat" not in text and "\x07" not in text
+    assert "| BW-2026-0003 (diubah) | RSUD Dr. Kanujoso Djatiwibowo | gw-balikpapan / isp-a | 100 / 200 | 120,5 (bersama 70,25) | 40 / 60 | 57 (bersama 39,5) | **Belum diterapkan** |" in text
+    assert "| BW-2026-0004 | Dinas Pendidikan dan Kebudayaan Provinsi Kalimantan Timur | gw-balikpapan / isp-a | 25 / 50 | - | 10 / 20 | - | **Belum diterapkan** |" in text
+    # The other gateway's allocations keep their verdicts.
+    assert "| BW-2026-0001 (diubah) | Dinas Kesehatan Provinsi Kalimantan Timur | gw-samarinda / isp-a | 50 / 100 | 95,2 (bersama 51) | 20 / 40 | 38,125 | Lulus |" in text
+    assert "Lulus |" in text.split("| BW-2026-0002 |")[1].splitlines()[0]
+
+
+def test_a_long_reason_is_cut_in_the_markdown_only(tmp_path: Path):
+    files = written(unapplied("tc: " + "x" * 1990), tmp_path)
+    line = next(x for x in files["report.md"].read_text(encoding="utf-8").splitlines() if x.startswith("- gw-balikpapan: "))
+    assert line == "- gw-balikpapan: tc&#58; " + "x" * (reports.MAX_REASON - 5) + "…"
+    assert json.loads(files["report.json"].read_text(encoding="utf-8"))["gateways"][1]["reason"] == "tc: " + "x" * 1990
+
+
+def test_the_result_never_says_all_passed_when_a_gateway_was_not_applied():
+    report = unapplied("unreachable")
+    report["allocations"] = report["allocations"][:2]  # gw-balikpapan has no allocation left; both of gw-samarinda pass
+    assert "**Hasil: semua 2 alokasi lulus.**" in reports.render_markdown(sample() | {"allocations": report["allocations"]})
+    text = reports.render_markdown(report)
+    assert "**Hasil: konfigurasi belum diterapkan pada gateway gw-balikpapan (0 alokasi).** (2 lulus, 0 gagal, 0 tidak diukur; 0 drift)" in text
+    assert "semua" not in text.split("**Hasil:")[1].split("**")[0]
+    assert not reports.ok(report) and reports.ok(sample() | {"allocations": report["allocations"]})
+    for gateway in report["gateways"]:
+        gateway["applied"] = False
+    assert reports.result_text(report) == "konfigurasi belum diterapkan pada gateway gw-balikpapan, gw-samarinda (0 alokasi)"
+
+
+def test_a_gateway_without_an_apply_record_is_unknown(tmp_path: Path):
+    report = sample()
+    for gateway in report["gateways"]:
+        gateway.update(applied=None, changed=False, commands=[])
+    text = written(report, tmp_path)["report.md"].read_text(encoding="utf-8")
+    assert "Gateway: gw-balikpapan tidak ada catatan penerapan, gw-samarinda tidak ada catatan penerapan." in text
+    assert "belum diterapkan" not in text.lower()
+
+
+def test_a_pass_on_a_gateway_not_applied_is_refused(tmp_path: Path):
+    report = unapplied()
+    report["allocations"][2]["verdict"] = "pass"  # BW-2026-0003, on gw-balikpapan
+    with pytest.raises(ValueError, match=r'allocations\.2\.verdict: "pass" on gateway gw-balikpapan, which was not applied'):
+        reports.write_all(report, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -17,18 +17,21 @@ from functools import cache
 from pathlib import Path
 
 from bandwidth.escape import markdown as md
+from bandwidth.escape import printable
 from bandwidth.textid import WITA, tanggal
 from bandwidth.textid import mbps as id_mbps
 
 SCHEMA = Path(__file__).resolve().parent.parent.parent / "schemas" / "report.schema.json"
 DIRECTIONS = ("download", "upload")
-VERDICT = {"pass": "Lulus", "fail": "Gagal", "not_measured": "Tidak diukur"}
+VERDICT = {"pass": "Lulus", "fail": "Gagal", "not_measured": "Tidak diukur", "not_applied": "Belum diterapkan"}
 MODE = {"lab": "lab (replika jaringan produksi)", "production": "produksi"}
 GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](-?[A-Za-z0-9]){0,38}")
 
 # A PR comment holds at most 65,536 characters; a job summary 1 MiB. Rows beyond this go to report.html only.
 MAX_MARKDOWN = 60_000
 MAX_DRIFT_LINES = 50
+MAX_NOT_APPLIED_LINES = 20
+MAX_REASON = 200  # characters of an apply error shown in report.md (report.html and report.json hold it whole)
 MAX_MENTIONS = 50
 
 # The SOP's ten steps: number, short description, Mutu Baku (standard time).
@@ -82,10 +85,21 @@ def validate(report) -> dict:
         problems += _bad_times(data)
         ids = Counter(a["id"] for a in data["allocations"])
         problems += [f"allocations: id {i} appears {n} times" for i, n in sorted(ids.items()) if n > 1]
+        problems += _passed_unapplied(data)
     if problems:
         shown = problems[:20] + ([f"... and {len(problems) - 20} more"] if len(problems) > 20 else [])
         raise ValueError(f"report does not match schemas/{SCHEMA.name}: " + "; ".join(shown))
     return data
+
+
+def _passed_unapplied(data: dict) -> list[str]:
+    """An allocation on a gateway whose apply failed has the verdict not_applied, whatever was measured."""
+    names = {g["name"] for g in not_applied(data)}
+    return [
+        f'allocations.{i}.verdict: {json.dumps(a["verdict"])} on gateway {a["gateway"]}, which was not applied (expected "not_applied")'
+        for i, a in enumerate(data["allocations"])
+        if a["gateway"] in names and a["verdict"] != "not_applied"
+    ]
 
 
 def _bad_times(data: dict) -> list[str]:
@@ -214,10 +228,44 @@ def counts(report: dict) -> dict[str, int]:
     return found
 
 
+def counts_text(report: dict) -> str:
+    """'2 lulus, 1 gagal, 1 tidak diukur' and, when there are any, ', 3 belum diterapkan'."""
+    found = counts(report)
+    text = f"{found['pass']} lulus, {found['fail']} gagal, {found['not_measured']} tidak diukur"
+    if found["not_applied"]:
+        text += f", {found['not_applied']} belum diterapkan"
+    return text
+
+
+def not_applied(report: dict) -> list[dict]:
+    """The gateways the last apply tried and did not configure (unreachable or failed), by name."""
+    return sorted((g for g in report["gateways"] if g.get("applied") is False), key=lambda g: g["name"])
+
+
+def gateway_state(gateway: dict) -> str:
+    """What the last apply did on a gateway, in a few words."""
+    if gateway.get("applied") is False:
+        return "belum diterapkan"
+    if gateway.get("changed"):
+        return f"diubah ({len(gateway.get('commands') or [])} perintah tc)"
+    if gateway.get("applied") is None:
+        return "tidak ada catatan penerapan"
+    return "tidak berubah"
+
+
+def reason_text(gateway: dict) -> str:
+    return gateway.get("reason") or "penyebab tidak tercatat"
+
+
 def result_text(report: dict) -> str:
-    """The one-line verdict of the whole run: all passed, N failed, drift."""
+    """The one-line verdict of the whole run: all passed, gateways not applied, N failed, drift."""
     found, drift = counts(report), len(report["drift"])
     parts = []
+    unapplied = [g["name"] for g in not_applied(report)]
+    if unapplied:
+        parts.append(f"konfigurasi belum diterapkan pada gateway {', '.join(unapplied)} ({found['not_applied']} alokasi)")
+    elif found["not_applied"]:
+        parts.append(f"{found['not_applied']} alokasi belum diterapkan")
     if found["fail"]:
         parts.append(f"{found['fail']} alokasi gagal")
     if drift:
@@ -234,7 +282,8 @@ def result_text(report: dict) -> str:
 
 
 def ok(report: dict) -> bool:
-    return not report["drift"] and not counts(report)["fail"]
+    found = counts(report)
+    return not report["drift"] and not found["fail"] and not found["not_applied"] and not not_applied(report)
 
 
 def step_times(report: dict, allocation: dict) -> list[tuple[tuple[int, ...], dt.datetime | None, float | None]]:
@@ -250,6 +299,12 @@ def step_times(report: dict, allocation: dict) -> list[tuple[tuple[int, ...], dt
     return rows
 
 
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters of one line of text (cut before escaping, so that no escape is cut)."""
+    plain = printable(" ".join(str(text).split()))  # a newline of an error message reads as a space, not as \u000a
+    return plain if len(plain) <= limit else plain[: limit - 1] + "…"
+
+
 def by_id(allocations: list[dict]) -> list[dict]:
     return sorted(allocations, key=lambda a: a["id"])
 
@@ -260,20 +315,22 @@ def by_id(allocations: list[dict]) -> list[dict]:
 def render_markdown(report: dict) -> str:
     """report.md: short enough for a GitHub job summary or a pull request comment."""
     allocations = by_id(report["allocations"])
-    found = counts(report)
     head = ["## Laporan Penyelesaian Tugas Penyediaan Bandwidth", ""]
     line = f"SOP Penyediaan Bandwidth langkah 8-10 · commit `{report['commit'][:7]}`"
     if report.get("mode") in MODE:
         line += f" · lingkungan {MODE[report['mode']]}"
     head += [line, "", f"Waktu mulai: {waktu(report['started'])} · selesai: {waktu(report['finished'])}", ""]
-    summary = f"{found['pass']} lulus, {found['fail']} gagal, {found['not_measured']} tidak diukur"
-    head += [f"**Hasil: {result_text(report)}.** ({summary}; {len(report['drift'])} drift)", ""]
-    gateways = []
-    for gateway in sorted(report["gateways"], key=lambda g: g["name"]):
-        commands = len(gateway.get("commands") or [])
-        gateways.append(f"{md(gateway['name'])} " + (f"diubah ({commands} perintah tc)" if gateway.get("changed") else "tidak berubah"))
+    head += [f"**Hasil: {result_text(report)}.** ({counts_text(report)}; {len(report['drift'])} drift)", ""]
+    gateways = [f"{md(g['name'])} {gateway_state(g)}" for g in sorted(report["gateways"], key=lambda g: g["name"])]
     if gateways:
         head += ["Gateway: " + ", ".join(gateways) + ".", ""]
+    unapplied = not_applied(report)
+    if unapplied:
+        head += ["### Konfigurasi belum diterapkan", "", 'Penerapan konfigurasi gagal pada gateway berikut; alokasinya dinilai "Belum diterapkan" sampai penerapan berikutnya berhasil:', ""]
+        head += [f"- {md(g['name'])}: {md(clip(reason_text(g), MAX_REASON))}" for g in unapplied[:MAX_NOT_APPLIED_LINES]]
+        if len(unapplied) > MAX_NOT_APPLIED_LINES:
+            head.append(f"- ... dan {len(unapplied) - MAX_NOT_APPLIED_LINES} gateway lagi (lihat report.html)")
+        head.append("")
 
     drift = []
     if report["drift"]:
@@ -306,9 +363,9 @@ def render_markdown(report: dict) -> str:
         ]
         rows = {a["id"]: _markdown_row(a) for a in allocations}
         budget = MAX_MARKDOWN - sum(len(x) + 1 for x in head + drift + tail + table) - 400
-        # Failed and changed allocations first, should the comment not hold them all.
+        # Failed, not applied and changed allocations first, should the comment not hold them all.
         chosen = set()
-        for allocation in sorted(allocations, key=lambda a: (a["verdict"] != "fail", not a.get("changed"), a["id"])):
+        for allocation in sorted(allocations, key=lambda a: (a["verdict"] not in ("fail", "not_applied"), not a.get("changed"), a["id"])):
             cost = len(rows[allocation["id"]]) + 1
             if cost > budget:
                 break
@@ -330,7 +387,7 @@ def render_markdown(report: dict) -> str:
 def _markdown_row(allocation: dict) -> str:
     ident = md(allocation["id"]) + (" (diubah)" if allocation.get("changed") else "")
     verdict = VERDICT[allocation["verdict"]]
-    if allocation["verdict"] == "fail":
+    if allocation["verdict"] in ("fail", "not_applied"):
         verdict = f"**{verdict}**"
     cells = [
         ident,
