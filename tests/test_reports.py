@@ -429,3 +429,22 @@ def test_a_pass_on_a_gateway_not_applied_is_refused(tmp_path: Path):
     with pytest.raises(ValueError, match=r'allocations\.2\.verdict: "pass" on gateway gw-balikpapan, which was not applied'):
         reports.write_all(report, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_not_applied_in_the_html(tmp_path: Path):
+    html = written(unapplied(), tmp_path)["report.html"].read_text(encoding="utf-8")
+    assert '<p class="result bad">Hasil: konfigurasi belum diterapkan pada gateway gw-balikpapan (2 alokasi). (2 lulus, 0 gagal, 0 tidak diukur, 2 belum diterapkan; 0 drift)</p>' in html
+    section = html.split("<h2>Konfigurasi belum diterapkan</h2>")[1].split("<h2>")[0]
+    # The whole reason, line by line, escaped; no scheme that reads as a URL.
+    reason = "unreachable&#58; Failed to connect to the host via ssh&#58; &lt;script&gt;alert(1)&lt;/script&gt; **x** @octocat [a](http&#58;//evil)\nkex\\u0007 `rm`"
+    assert f'<tr><td>gw-balikpapan</td><td class="num">2</td><td><pre>{reason}</pre></td></tr>' in section
+    assert "<script" not in html and "http://" not in html and "\x07" not in html
+    assert html.count('<td class="v-not_applied">Belum diterapkan</td>') == 2 and html.count('<td class="v-pass">Lulus</td>') == 2
+    assert "<li><strong>gw-balikpapan</strong>: belum diterapkan</li>" in html
+    chart = re.search(r'<svg id="chart-allocations".*?</svg>', html, re.S).group()
+    assert chart.count('<rect class="not_applied"') == 1 + 2  # the legend, and BW-2026-0003's two measured bars (BW-2026-0004 was not measured)
+    assert chart.count('class="small v-not_applied"') == 2 and "terukur, belum diterapkan" in chart
+    assert ".v-not_applied {" in html and "svg .not_applied {" in html and "svg text.v-not_applied {" in html
+    # Without a gateway not applied, there is no such section and the result is not marked bad for it.
+    plain = written(sample() | {"allocations": sample()["allocations"][:2]}, tmp_path / "plain")["report.html"].read_text(encoding="utf-8")
+    assert "Konfigurasi belum diterapkan" not in plain and '<p class="result">Hasil: semua 2 alokasi lulus.' in plain

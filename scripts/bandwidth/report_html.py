@@ -13,7 +13,7 @@ from bandwidth.textid import ARAH
 MAX_CHART_ALLOCATIONS = 300
 
 CSS = """
-:root { --pass: #2e7d32; --fail: #c62828; --none: #9e9e9e; --max: #b0bec5; --alloc: #1565c0; --reserve: #90a4ae; --free: #c8e6c9; }
+:root { --pass: #2e7d32; --fail: #c62828; --none: #9e9e9e; --not-applied: #e65100; --max: #b0bec5; --alloc: #1565c0; --reserve: #90a4ae; --free: #c8e6c9; }
 * { box-sizing: border-box; }
 body { font-family: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif; color: #212121; margin: 24px; font-size: 14px; line-height: 1.4; }
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #ccc; padding-bottom: 3px; }
@@ -24,13 +24,16 @@ dl.meta { display: grid; grid-template-columns: max-content auto; gap: 2px 14px;
 table { border-collapse: collapse; width: 100%; font-size: 12px; } th, td { border: 1px solid #bbb; padding: 3px 5px; vertical-align: top; text-align: left; }
 th { background: #eceff1; } td.num { text-align: right; white-space: nowrap; }
 .v-pass { color: var(--pass); font-weight: bold; } .v-fail { color: var(--fail); font-weight: bold; } .v-not_measured { color: #616161; }
+.v-not_applied { color: var(--not-applied); font-weight: bold; }
 svg.chart { width: 100%; height: auto; display: block; margin: 6px 0; }
 svg.chart text { font-family: inherit; font-size: 12px; fill: #212121; } svg.chart text.small { font-size: 11px; fill: #424242; } svg.chart text.id { font-weight: bold; }
 svg .max { fill: var(--max); } svg .pass { fill: var(--pass); } svg .fail { fill: var(--fail); } svg .not_measured { fill: var(--none); }
+svg .not_applied { fill: var(--not-applied); }
 svg .alloc { fill: var(--alloc); } svg .reserve { fill: var(--reserve); } svg .free { fill: var(--free); } svg .over { fill: var(--fail); }
 svg .guaranteed { stroke: #000; stroke-width: 2; stroke-dasharray: 3 2; } svg .contention { fill: #fff; stroke: #000; stroke-width: 1.2; } svg .rule { stroke: #e0e0e0; }
 svg .frame { fill: none; stroke: #757575; }
 svg text.v-pass { fill: var(--pass); } svg text.v-fail { fill: var(--fail); } svg text.v-not_measured { fill: #616161; }
+svg text.v-not_applied { fill: var(--not-applied); }
 p.note { color: #555; font-size: 12px; } pre { white-space: pre-wrap; font-size: 11px; background: #fafafa; border: 1px solid #ddd; padding: 6px; }
 @page { size: A4; margin: 12mm; }
 @media print { body { margin: 0; font-size: 11px; } h2 { break-after: avoid; } svg.chart, tr { break-inside: avoid; } }
@@ -79,15 +82,17 @@ def render(report: dict) -> str:
     parts += [f"<dt>Waktu mulai</dt><dd>{h(reports.waktu(report['started']))}</dd>", f"<dt>Waktu selesai</dt><dd>{h(reports.waktu(report['finished']))}</dd>"]
     if reports.tolerance_text(report):
         parts.append(f"<dt>Syarat lulus</dt><dd>{h(reports.tolerance_text(report))}</dd>")
-    found = reports.counts(report)
     parts += [
         "</dl>",
-        f'<p class="result{"" if good else " bad"}">Hasil: {h(reports.result_text(report))}. '
-        f"({found['pass']} lulus, {found['fail']} gagal, {found['not_measured']} tidak diukur; {len(report['drift'])} drift)</p>",
+        f'<p class="result{"" if good else " bad"}">Hasil: {h(reports.result_text(report))}. ({h(reports.counts_text(report))}; {len(report["drift"])} drift)</p>',
+    ]
+    if reports.not_applied(report):
+        parts += ["<h2>Konfigurasi belum diterapkan</h2>", not_applied_table(report)]
+    parts += [
         "<h2>Hasil pengukuran per alokasi</h2>",
         allocation_chart(allocations),
         '<p class="note">Setiap alokasi berskala sendiri (0 sampai nilai terbesarnya); angka dalam Mbit/s. Batang abu-abu: maksimum yang dikonfigurasi; '
-        "batang berwarna: terukur (hijau lulus, merah gagal, abu-abu tidak diukur); garis putus-putus: jaminan; lingkaran: terukur saat semua alokasi "
+        "batang berwarna: terukur (hijau lulus, merah gagal, oranye belum diterapkan, abu-abu tidak diukur); garis putus-putus: jaminan; lingkaran: terukur saat semua alokasi "
         "satu uplink dipakai bersamaan.</p>",
         "<h2>Pemakaian kapasitas uplink</h2>",
         uplink_chart(report),
@@ -118,9 +123,12 @@ def legend(items: list[tuple[str, str]], y: int = 14) -> str:
 def allocation_chart(allocations: list[dict]) -> str:
     """Per allocation and direction: configured max (grey) and measured (colour by verdict), guaranteed marked."""
     width, bar_x, bar_w, value_x, row = 1120, 270, 470, 752, 24
-    shown = sorted(allocations, key=lambda a: (a["verdict"] != "fail", not a.get("changed"), a["id"]))[:MAX_CHART_ALLOCATIONS]
+    shown = sorted(allocations, key=lambda a: (a["verdict"] not in ("fail", "not_applied"), not a.get("changed"), a["id"]))[:MAX_CHART_ALLOCATIONS]
     shown = reports.by_id(shown)
-    legend_items = [("max", "maksimum"), ("pass", "terukur, lulus"), ("fail", "terukur, gagal"), ("not_measured", "tidak diukur"), ("guaranteed", "jaminan"), ("contention", "terukur bersama")]
+    legend_items = [
+        ("max", "maksimum"), ("pass", "terukur, lulus"), ("fail", "terukur, gagal"), ("not_applied", "terukur, belum diterapkan"), ("not_measured", "tidak diukur"),
+        ("guaranteed", "jaminan"), ("contention", "terukur bersama"),
+    ]  # fmt: skip
     body, y = [legend(legend_items)], 32
     for allocation in shown:
         directions = [allocation[d] for d in reports.DIRECTIONS]
@@ -255,6 +263,17 @@ def allocation_table(allocations: list[dict]) -> str:
     return f'<table><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table><p class="note">Angka dalam Mbit/s; dalam kurung: terukur bersama.</p>'
 
 
+def not_applied_table(report: dict) -> str:
+    """The gateways the last apply did not configure, with the apply's error (whole, line by line, escaped)."""
+    rows = []
+    for gateway in reports.not_applied(report):
+        count = sum(1 for a in report["allocations"] if a["gateway"] == gateway["name"])
+        reason = "\n".join(h(line) for line in reports.reason_text(gateway).splitlines())
+        rows.append(f'<tr><td>{h(gateway["name"])}</td><td class="num">{count}</td><td><pre>{reason}</pre></td></tr>')
+    note = '<p class="note">Alokasi pada gateway ini dinilai &quot;Belum diterapkan&quot;, berapa pun hasil pengukurannya, sampai penerapan berikutnya berhasil.</p>'
+    return f"<table><thead><tr><th>Gateway</th><th>Alokasi</th><th>Penyebab</th></tr></thead><tbody>{''.join(rows)}</tbody></table>{note}"
+
+
 def drift_table(drift: list[dict]) -> str:
     rows = [f"<tr><td>{h(d['gateway'])}</td><td>{h(d.get('device') or '-')}</td><td>{h(d.get('allocation') or '-')}</td><td>{h(d['difference'])}</td></tr>" for d in drift]
     return f"<table><thead><tr><th>Gateway</th><th>Perangkat</th><th>Alokasi</th><th>Perbedaan</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
@@ -266,8 +285,7 @@ def gateway_list(report: dict) -> str:
     items = []
     for gateway in sorted(report["gateways"], key=lambda g: g["name"]):
         commands = gateway.get("commands") or []
-        state = f"diubah, {len(commands)} perintah tc" if gateway.get("changed") else "tidak berubah"
-        item = f"<li><strong>{h(gateway['name'])}</strong>: {h(state)}"
+        item = f"<li><strong>{h(gateway['name'])}</strong>: {h(reports.gateway_state(gateway))}"
         if commands:
             item += f"<details><summary>Perintah tc</summary><pre>{chr(10).join(h(c) for c in commands)}</pre></details>"
         items.append(item + "</li>")
