@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import docx
@@ -448,3 +449,35 @@ def test_not_applied_in_the_html(tmp_path: Path):
     # Without a gateway not applied, there is no such section and the result is not marked bad for it.
     plain = written(sample() | {"allocations": sample()["allocations"][:2]}, tmp_path / "plain")["report.html"].read_text(encoding="utf-8")
     assert "Konfigurasi belum diterapkan" not in plain and '<p class="result">Hasil: semua 2 alokasi lulus.' in plain
+
+
+def test_the_letter_of_an_allocation_not_applied_does_not_say_it_was_provided(tmp_path: Path):
+    files = written(unapplied(), tmp_path)
+    path = files["Laporan_Penyelesaian_Tugas_BW-2026-0003.docx"]
+    letter = docx_text(path)
+    assert "Laporan Penyediaan Bandwidth: Konfigurasi Belum Diterapkan" in letter and "Laporan Penyelesaian Penyediaan Bandwidth" not in letter
+    assert "konfigurasi penyediaan bandwidth tersebut pada gateway gw-balikpapan belum berhasil diterapkan, sehingga bandwidth tersebut belum dapat kami nyatakan tersedia" in letter
+    assert "Konfigurasi diterapkan\nBelum diterapkan" in letter
+    # The reason as plain text: the newline a space, the bell gone; python-docx writes it escaped into the XML.
+    reason = "unreachable: Failed to connect to the host via ssh: <script>alert(1)</script> **x** @octocat [a](http://evil) kex `rm`"
+    assert (
+        f"Hasil: Belum diterapkan. Konfigurasi pada gateway gw-balikpapan gagal diterapkan; penyebab: {reason}. "
+        "Tim Teknis menindaklanjuti dan akan menyampaikan laporan penyelesaian setelah konfigurasi berhasil diterapkan." in letter
+    )
+    for claim in ("telah dikonfigurasi", "Bandwidth terpasang", "Lulus", "Waktu penyelesaian seluruhnya"):
+        assert claim not in letter, claim
+    assert "\x07" not in letter
+    with zipfile.ZipFile(path) as archive:
+        xml = archive.read("word/document.xml").decode("utf-8")
+    assert "<script>" not in xml and "&lt;script&gt;alert(1)&lt;/script&gt;" in xml
+    assert docx.Document(str(path)).core_properties.title == "Laporan Penyediaan Bandwidth: Konfigurasi Belum Diterapkan BW-2026-0003"
+    # The letter of the gateway that was applied is the completion letter, as before.
+    other = docx_text(files["Laporan_Penyelesaian_Tugas_BW-2026-0001.docx"])
+    assert "telah dikonfigurasi pada gateway" in other and "Hasil: Lulus. Bandwidth terpasang" in other and "Belum diterapkan" not in other
+
+
+def test_the_letter_cuts_a_long_reason(tmp_path: Path):
+    letter = docx_text(written(unapplied("x" * 2000), tmp_path)["Laporan_Penyelesaian_Tugas_BW-2026-0003.docx"])
+    assert "penyebab: " + "x" * 299 + "…. Tim Teknis" in letter and "x" * 300 not in letter
+    letter = docx_text(written(unapplied(None), tmp_path / "none")["Laporan_Penyelesaian_Tugas_BW-2026-0003.docx"])
+    assert "gagal diterapkan; penyebab tidak tercatat. Tim Teknis" in letter

@@ -21,6 +21,9 @@ from bandwidth import reports
 from bandwidth.textid import ARAH, tanggal
 
 SENDER = "Bidang Teknologi Informasi dan Komunikasi"
+SUBJECT = "Laporan Penyelesaian Penyediaan Bandwidth"
+SUBJECT_NOT_APPLIED = "Laporan Penyediaan Bandwidth: Konfigurasi Belum Diterapkan"
+MAX_REASON = 300  # characters of the apply's error in the letter
 _NOT_IN_XML = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069\ufeff\ufffe\uffff\ud800-\udfff]")
 
 
@@ -43,6 +46,8 @@ def build(report: dict, allocation: dict):
     letter = allocation.get("letter") or {}
     contact = allocation.get("contact") or {}
     finished = reports.moment(report["finished"]).astimezone(reports.WITA)
+    # The letter of an allocation whose gateway the apply did not configure never says that the bandwidth is there.
+    unapplied = allocation["verdict"] == "not_applied"
 
     for text, size in (("PEMERINTAH PROVINSI KALIMANTAN TIMUR", 13), ("DINAS KOMUNIKASI DAN INFORMATIKA", 13), (SENDER, 12)):
         paragraph = _paragraph(document, text, bold=True, size=size, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
@@ -50,7 +55,7 @@ def build(report: dict, allocation: dict):
     _paragraph(document, f"Samarinda, {tanggal(finished.date())}", align=WD_ALIGN_PARAGRAPH.RIGHT, before=10)
 
     heading = document.add_table(rows=0, cols=3)
-    for label, value in (("Nomor", "............................"), ("Sifat", "Biasa"), ("Lampiran", "-"), ("Perihal", "Laporan Penyelesaian Penyediaan Bandwidth")):
+    for label, value in (("Nomor", "............................"), ("Sifat", "Biasa"), ("Lampiran", "-"), ("Perihal", _subject(allocation))):
         cells = heading.add_row().cells
         for cell, text, width in zip(cells, (label, ":", value), (Cm(2.5), Cm(0.5), Cm(12)), strict=True):
             cell.width = width
@@ -67,7 +72,14 @@ def build(report: dict, allocation: dict):
     if allocation.get("purpose"):
         body.add_run(" untuk keperluan ")
         body.add_run(plain(allocation["purpose"]))
-    body.add_run(", dengan hormat kami sampaikan bahwa penyediaan bandwidth tersebut telah dikonfigurasi pada gateway jaringan Pemerintah Provinsi Kalimantan Timur dengan rincian sebagai berikut:")
+    if unapplied:
+        body.add_run(", dengan hormat kami sampaikan bahwa konfigurasi penyediaan bandwidth tersebut pada gateway ")
+        body.add_run(plain(allocation["gateway"]))
+        body.add_run(" belum berhasil diterapkan, sehingga bandwidth tersebut belum dapat kami nyatakan tersedia. Rincian permohonan sebagai berikut:")
+    else:
+        body.add_run(
+            ", dengan hormat kami sampaikan bahwa penyediaan bandwidth tersebut telah dikonfigurasi pada gateway jaringan Pemerintah Provinsi Kalimantan Timur dengan rincian sebagai berikut:"
+        )
 
     timeline = allocation.get("timeline") or {}
     rows = [
@@ -79,7 +91,7 @@ def build(report: dict, allocation: dict):
         ("Unggah (jaminan / maksimum)", f"{reports.configured(allocation['upload'])} Mbit/s"),
         ("Prioritas", f"{allocation['priority']} (0 tertinggi, 7 terendah)" if "priority" in allocation else "-"),
         ("Periode", reports.periode_text(allocation)),
-        ("Konfigurasi diterapkan", reports.waktu(timeline.get("applied"))),
+        ("Konfigurasi diterapkan", "Belum diterapkan" if unapplied else reports.waktu(timeline.get("applied"))),
         ("Commit", report["commit"][:12]),
     ]
     _key_value_table(document, rows)
@@ -100,6 +112,12 @@ def build(report: dict, allocation: dict):
     tolerance = reports.tolerance_text(report)
     if verdict == "pass":
         outcome.add_run(". Bandwidth terpasang dan berfungsi sesuai konfigurasi.")
+    elif unapplied:
+        outcome.add_run(". Konfigurasi pada gateway ")
+        outcome.add_run(plain(allocation["gateway"]))
+        reason = _clip(_gateway(report, allocation).get("reason") or "")
+        outcome.add_run(" gagal diterapkan; " + (f"penyebab: {reason}" if reason else "penyebab tidak tercatat"))
+        outcome.add_run(". Tim Teknis menindaklanjuti dan akan menyampaikan laporan penyelesaian setelah konfigurasi berhasil diterapkan.")
     elif verdict == "fail":
         outcome.add_run(". Hasil pengukuran belum memenuhi syarat" + (f" ({tolerance})" if tolerance else "") + "; Tim Teknis menindaklanjuti dan akan menyampaikan laporan perbaikan.")
     else:
@@ -111,7 +129,7 @@ def build(report: dict, allocation: dict):
     _paragraph(document, "Pelaksanaan menurut SOP Penyediaan Bandwidth:", before=10)
     _steps_table(document, report, allocation)
     committed = reports.moment(timeline.get("committed"))
-    if committed:
+    if committed and not unapplied:
         total = (reports.moment(report["finished"]) - committed).total_seconds()
         _paragraph(document, f"Waktu penyelesaian seluruhnya sejak permohonan diajukan: {reports.durasi(total)} (Mutu Baku 2-4 hari kerja).", size=10)
 
@@ -132,8 +150,8 @@ def _setup(document, report: dict, allocation: dict) -> None:
     normal.font.size = Pt(11)
     normal.paragraph_format.space_after = Pt(4)
     properties = document.core_properties
-    properties.title = plain(f"Laporan Penyelesaian Penyediaan Bandwidth {allocation['id']}")
-    properties.subject = "Laporan Penyelesaian Penyediaan Bandwidth"
+    properties.title = plain(f"{_subject(allocation)} {allocation['id']}")
+    properties.subject = _subject(allocation)
     properties.author = SENDER
     properties.last_modified_by = SENDER
     properties.keywords = allocation["id"]
@@ -141,6 +159,20 @@ def _setup(document, report: dict, allocation: dict) -> None:
     finished = reports.moment(report["finished"]).astimezone(dt.UTC).replace(tzinfo=None)
     properties.created = properties.modified = finished
     properties.revision = 1
+
+
+def _subject(allocation: dict) -> str:
+    return SUBJECT_NOT_APPLIED if allocation["verdict"] == "not_applied" else SUBJECT
+
+
+def _gateway(report: dict, allocation: dict) -> dict:
+    return next((g for g in report["gateways"] if g["name"] == allocation["gateway"]), {})
+
+
+def _clip(text: str) -> str:
+    """The apply's error as one plain line of at most MAX_REASON characters."""
+    line = plain(text).rstrip(" .")  # the letter puts its own full stop after it
+    return line if len(line) <= MAX_REASON else line[: MAX_REASON - 1] + "…"
 
 
 def _paragraph(document, text: str, *, bold=False, size=None, align=None, before=0, after=None, indent=None):
