@@ -2,7 +2,13 @@
 
 SOP step 8 (the Kasi re-checks), 9-10 (the report, copied to the requester). Inputs are what the
 playbooks leave in .plans/: <gateway>.json (the plan), <gateway>.applied.json (what the last
-apply changed) and readback.json (the drift found by verify.yml's read-back).
+apply did on the gateway: what it changed, or that it failed and why) and readback.json (the drift
+found by verify.yml's read-back).
+
+An apply record: {"gateway", "applied": bool, "reason": str | null, "changed", "time", "differences"}.
+Records written before `applied` existed were written only for gateways the apply configured: applied.
+No record: the report cannot say (applied null). A gateway not applied gets the verdict not_applied
+for each of its allocations, whatever was measured (the classes of an earlier apply may still shape).
 """
 
 from __future__ import annotations
@@ -12,10 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bandwidth import gitread, history, measure
+from bandwidth.escape import printable
 from bandwidth.model import DIRECTIONS, CheckResult
 from bandwidth.reports import utc_now
 
 TOLERANCE = {"max_low": 0.85, "max_high": 1.05, "guaranteed_min": 0.90}
+MAX_REASON = 2000  # the schema's text
 
 
 @dataclass
@@ -42,6 +50,33 @@ def _read_json(path: Path, default):
         return default
 
 
+def _apply_record(path: Path) -> tuple[dict, bool | None, str | None]:
+    """A gateway's apply record ({} when there is none or it is unusable), whether the apply configured the gateway, and why not."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}, None, None
+    except (OSError, ValueError) as exc:  # a record is written whole (write-then-rename): this is no apply's record
+        return {}, False, _reason(f"apply record {path.name} unreadable: {exc}")
+    if not isinstance(record, dict):
+        return {}, False, _reason(f"apply record {path.name} is not a JSON object")
+    applied = record.get("applied", True)
+    if applied is True:
+        return record, True, None
+    if applied is not False:  # not what the apply writes: never taken for applied
+        return record, False, _reason(f"apply record {path.name}: applied is {json.dumps(applied)}, not true or false")
+    return record, False, _reason(record.get("reason"))
+
+
+def _reason(value) -> str | None:
+    """An apply's error as report text: any text (it may contain anything; the renderers escape it), valid Unicode, at most MAX_REASON characters."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")  # a lone surrogate from a \ud800 escape, as text
+    return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"
+
+
 def _verdict(entry: dict) -> str:
     if any(entry[d]["measured_mbps"] is None for d in DIRECTIONS):
         return "not_measured"
@@ -65,7 +100,9 @@ def build(options: ReportOptions, result: CheckResult) -> dict:
     """The report of one apply-and-verify run; `result` is `bandwidth check` on the repository now."""
     started = utc_now()
     plans = {p.stem: _read_json(p, {}) for p in sorted(options.plans.glob("*.json")) if p.name.count(".") == 1 and p.stem != "readback"}
-    applied = {name: _read_json(options.plans / f"{name}.applied.json", {}) for name in plans}
+    records = {name: _apply_record(options.plans / f"{name}.applied.json") for name in plans}
+    applied = {name: record for name, (record, _, _) in records.items()}
+    unapplied = {name for name, (_, state, _) in records.items() if state is False}
     changed_ids = {d["allocation"] for a in applied.values() for d in a.get("differences", []) if d.get("allocation")}
     shaped = {c["label"] for plan in plans.values() for device in plan.get("devices", []) for c in device["classes"]}
 
@@ -108,12 +145,12 @@ def build(options: ReportOptions, result: CheckResult) -> dict:
                 "measured_mbps": measured["alone"].get(a.id, {}).get(direction),
                 "contention_mbps": measured["contention"].get(a.id, {}).get(direction),
             }
-        entry["verdict"] = _verdict(entry)
+        entry["verdict"] = "not_applied" if a.gateway in unapplied else _verdict(entry)
         entry["timeline"] = {
             "committed": _git(options.repo, "log", "--diff-filter=A", "--follow", "--format=%aI", "-1", "--", a.path) or None,
             "approved": _approved(landed.get(a.id)),
             "merged": landed[a.id].date.isoformat() if a.id in landed and landed[a.id].record else None,
-            "applied": applied.get(a.gateway, {}).get("time") if a.id in changed_ids else None,
+            "applied": applied.get(a.gateway, {}).get("time") if a.id in changed_ids and a.gateway not in unapplied else None,
             "verified": verified,
         }
         allocations.append(entry)
@@ -132,7 +169,11 @@ def build(options: ReportOptions, result: CheckResult) -> dict:
                 "allocated": {f"{d}_mbps": sum(x[d]["guaranteed_mbps"] for x in in_force) for d in DIRECTIONS},
             })  # fmt: skip
         record = applied.get(name, {})
-        gateways.append({"name": name, "changed": bool(record.get("changed")), "commands": [d["difference"] for d in record.get("differences", [])], "uplinks": uplinks})
+        _, state, reason = records[name]
+        gateways.append({
+            "name": name, "applied": state, "reason": reason,
+            "changed": bool(record.get("changed")), "commands": [d["difference"] for d in record.get("differences", [])], "uplinks": uplinks,
+        })  # fmt: skip
 
     return {
         "commit": _git(options.repo, "rev-parse", "HEAD") or "0" * 40,
@@ -174,6 +215,9 @@ def summary(report: dict, folder: Path) -> list[str]:
             f"{item['id']} {item['gateway']}/{item['uplink']}: download max {down['max_mbps']:g} measured {down['measured_mbps']}, "
             f"upload max {up['max_mbps']:g} measured {up['measured_mbps']}: {item['verdict']}"
         )
+    for gateway in report["gateways"]:
+        if gateway.get("applied") is False:
+            lines.append(f"NOT APPLIED {gateway['name']}: {printable(' '.join((gateway['reason'] or '(no reason recorded)').split()))}")
     for item in report["drift"]:
         lines.append(f"DRIFT {item['gateway']} {item['device']} {item['allocation'] or '(no allocation of main)'}: {item['difference']}")
     return lines

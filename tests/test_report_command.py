@@ -1,0 +1,181 @@
+"""`bandwidth report` on a crafted .plans folder, without a lab: what it says of a gateway the apply did not configure.
+
+The plans come from the real `bandwidth render`; the apply records are written here as playbooks/apply.yml writes them
+(.plans/<gateway>.applied.json), one gateway configured and one not. Measuring needs the lab: the one test that needs
+measured values calls completion.build in the process, with the lab's measurement replaced.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import docx
+import jsonschema
+import pytest
+
+from conftest import ROOT, Repo
+
+SCHEMA = json.loads((ROOT / "schemas" / "report.schema.json").read_text(encoding="utf-8"))
+TIME = "2026-12-01T06:00:00+00:00"
+# An apply error may carry anything: markup, a mention, a link, newlines, a terminal escape.
+REASON = "unreachable: Failed to connect to the host via ssh: <script>alert(1)</script> **x** @octocat [a](http://evil)\r\nssh: \x1b[31mkex_exchange_identification"
+
+
+def record(gateway: str, applied: bool | None = True, reason: str | None = None, differences: list[dict] | None = None, **extra) -> dict:
+    doc = {"gateway": gateway, "applied": applied, "reason": reason, "changed": bool(differences) and applied is not False, "time": TIME, "differences": differences or []}
+    if applied is None:  # a record from before `applied` and `reason` existed
+        del doc["applied"], doc["reason"]
+    return {**doc, **extra}
+
+
+def difference(allocation: str) -> dict:
+    return {"device": "eth1", "allocation": allocation, "difference": f"class add dev eth1 parent 1:1 classid 1:10 htb rate 10Mbit ceil 20Mbit prio 3 ({allocation})"}
+
+
+@pytest.fixture
+def planned(repo: Repo) -> Repo:
+    """Two allocations on gw-a, one on gw-b, committed; .plans/ rendered by `bandwidth render`."""
+    repo.request("BW-2026-0001", "gw-a")
+    repo.request("BW-2026-0002", "gw-a", subnets="[198.18.2.0/24]")
+    repo.request("BW-2026-0003", "gw-b", subnets="[198.18.17.0/24]")
+    repo.git("init", "-q", "-b", "main")
+    repo.git("add", "-A")
+    repo.git("commit", "-qm", "Tambah alokasi")
+    done = repo.run("render", "--output-dir", ".plans")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (repo.path / ".plans").iterdir()) == ["gw-a.json", "gw-b.json"]
+    return repo
+
+
+def write_records(repo: Repo, **records: dict | str) -> None:
+    for gateway, content in records.items():
+        text = content if isinstance(content, str) else json.dumps(content) + "\n"
+        (repo.path / ".plans" / f"{gateway.replace('_', '-')}.applied.json").write_text(text, encoding="utf-8")
+
+
+def report(repo: Repo):
+    """Run `bandwidth report` without measuring; the process and the files of reports/latest."""
+    done = repo.run("report", "--plans", ".plans", "--measure", "none", "--reports", "out")
+    latest = repo.path / "out" / "latest"
+    files = {p.name: p for p in latest.iterdir()} if latest.exists() else {}
+    data = json.loads(files["report.json"].read_text(encoding="utf-8")) if "report.json" in files else None
+    return done, data, files
+
+
+def valid(data: dict) -> dict:
+    jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER).validate(data)
+    return data
+
+
+def docx_text(path: Path) -> str:
+    document = docx.Document(str(path))
+    parts = [p.text for p in document.paragraphs]
+    parts += [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    return "\n".join(parts)
+
+
+def test_a_gateway_not_applied_is_reported_with_its_reason(planned: Repo):
+    write_records(planned, gw_a=record("gw-a", differences=[difference("BW-2026-0001")]), gw_b=record("gw-b", applied=False, reason=REASON))
+    done, data, files = report(planned)
+    assert data is not None, done.stdout + done.stderr
+    valid(data)
+    gateways = {g["name"]: g for g in data["gateways"]}
+    assert gateways["gw-b"]["applied"] is False and gateways["gw-b"]["reason"] == REASON
+    assert gateways["gw-b"]["changed"] is False and gateways["gw-b"]["commands"] == []
+    assert gateways["gw-a"]["applied"] is True and gateways["gw-a"]["reason"] is None and gateways["gw-a"]["changed"] is True
+    allocations = {a["id"]: a for a in data["allocations"]}
+    assert allocations["BW-2026-0003"]["verdict"] == "not_applied" and allocations["BW-2026-0003"]["timeline"]["applied"] is None
+    # gw-a's allocations are as they would be without gw-b: not measured (no lab), BW-2026-0001 changed at the record's time.
+    assert [allocations[i]["verdict"] for i in ("BW-2026-0001", "BW-2026-0002")] == ["not_measured", "not_measured"]
+    assert allocations["BW-2026-0001"]["changed"] is True and allocations["BW-2026-0001"]["timeline"]["applied"] == TIME
+    assert allocations["BW-2026-0002"]["changed"] is False
+
+    # stdout names the gateway and the reason on one line, control characters visible.
+    line = next(x for x in done.stdout.splitlines() if x.startswith("NOT APPLIED"))
+    assert line == ("NOT APPLIED gw-b: unreachable: Failed to connect to the host via ssh: <script>alert(1)</script> **x** @octocat [a](http://evil) ssh: \\u001b[31mkex_exchange_identification")
+    assert "\x1b" not in done.stdout and "BW-2026-0003 gw-b/isp-a: download max 20 measured None, upload max 10 measured None: not_applied" in done.stdout
+
+    markdown = files["report.md"].read_text(encoding="utf-8")
+    assert "**Hasil: konfigurasi belum diterapkan pada gateway gw-b (1 alokasi).** (0 lulus, 0 gagal, 2 tidak diukur, 1 belum diterapkan; 0 drift)" in markdown
+    assert "Gateway: gw-a diubah (1 perintah tc), gw-b belum diterapkan." in markdown
+    assert "- gw-b: unreachable&#58; Failed to connect to the host via ssh&#58; &lt;script&gt;alert(1)&lt;/script&gt; \\*\\*x\\*\\* &#64;octocat \\[a\\](http&#58;//evil) ssh&#58;" in markdown
+    assert re.search(r"^\| BW-2026-0003 \| .* \| \*\*Belum diterapkan\*\* \|$", markdown, re.M)
+    assert "<script" not in markdown and "**x**" not in markdown and "@octocat" not in markdown and "\x1b" not in markdown
+
+    html = files["report.html"].read_text(encoding="utf-8")
+    assert "<h2>Konfigurasi belum diterapkan</h2>" in html and '<td class="v-not_applied">Belum diterapkan</td>' in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; **x** @octocat [a](http&#58;//evil)\nssh&#58; \\u001b[31mkex_exchange_identification</pre>" in html
+    assert "<script" not in html and "http://" not in html and "\x1b" not in html
+
+    # A letter for BW-2026-0001 only: BW-2026-0003 was not changed by this run (its gateway was not reached).
+    assert sorted(n for n in files if n.endswith(".docx")) == ["Laporan_Penyelesaian_Tugas_BW-2026-0001.docx"]
+    assert "Belum diterapkan" not in docx_text(files["Laporan_Penyelesaian_Tugas_BW-2026-0001.docx"])
+
+
+def test_the_letter_of_a_change_that_was_rolled_back(planned: Repo):
+    """A failed apply that records what it tried: the requester's letter says that the configuration was not applied, and why."""
+    write_records(planned, gw_a=record("gw-a"), gw_b=record("gw-b", applied=False, reason=f"tc: {REASON}", differences=[difference("BW-2026-0003")]))
+    _done, data, files = report(planned)
+    assert valid(data)["allocations"][2]["verdict"] == "not_applied"
+    letter = docx_text(files["Laporan_Penyelesaian_Tugas_BW-2026-0003.docx"])
+    assert "pada gateway gw-b belum berhasil diterapkan" in letter and "telah dikonfigurasi" not in letter
+    reason = "tc: unreachable: Failed to connect to the host via ssh: <script>alert(1)</script> **x** @octocat [a](http://evil) ssh: [31mkex_exchange_identification"
+    assert f"Hasil: Belum diterapkan. Konfigurasi pada gateway gw-b gagal diterapkan; penyebab: {reason}." in letter
+    assert "\x1b" not in letter
+
+
+def test_older_records_are_applied_and_no_record_is_unknown(planned: Repo):
+    write_records(planned, gw_a=record("gw-a", applied=None, differences=[difference("BW-2026-0002")]))
+    done, data, files = report(planned)
+    assert data is not None, done.stdout + done.stderr
+    gateways = {g["name"]: g for g in valid(data)["gateways"]}
+    assert (gateways["gw-a"]["applied"], gateways["gw-a"]["reason"]) == (True, None)
+    assert (gateways["gw-b"]["applied"], gateways["gw-b"]["reason"]) == (None, None)
+    assert {a["verdict"] for a in data["allocations"]} == {"not_measured"}
+    assert "NOT APPLIED" not in done.stdout
+    assert "Gateway: gw-a diubah (1 perintah tc), gw-b tidak ada catatan penerapan." in files["report.md"].read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("{not json", "apply record gw-b.applied.json unreadable: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
+        ("[]\n", "apply record gw-b.applied.json is not a JSON object"),
+        (json.dumps(record("gw-b", applied="yes")), 'apply record gw-b.applied.json: applied is "yes", not true or false'),
+        (json.dumps(record("gw-b", applied=False, reason={"msg": "tc failed"})), '{"msg": "tc failed"}'),
+        ('{"gateway": "gw-b", "applied": false, "reason": "bad \\ud800 surrogate", "differences": []}', "bad \\ud800 surrogate"),
+        (json.dumps(record("gw-b", applied=False, reason="x" * 5000)), "x" * 1999 + "…"),
+        (json.dumps(record("gw-b", applied=False)), None),
+    ],
+    ids=["not-json", "not-an-object", "applied-not-boolean", "reason-not-text", "lone-surrogate", "long-reason", "no-reason"],
+)
+def test_an_odd_record_never_counts_as_applied(planned: Repo, content: str, reason: str | None):
+    write_records(planned, gw_a=record("gw-a"), gw_b=content)
+    done, data, _files = report(planned)
+    assert data is not None, done.stdout + done.stderr
+    gateway = next(g for g in valid(data)["gateways"] if g["name"] == "gw-b")
+    assert gateway["applied"] is False and gateway["reason"] == reason
+    assert next(a for a in data["allocations"] if a["gateway"] == "gw-b")["verdict"] == "not_applied"
+
+
+def test_measured_allocations_on_a_gateway_not_applied_never_pass(planned: Repo, tmp_path: Path, monkeypatch):
+    """In the lab the classes of an earlier apply may still shape well: the verdict is not_applied all the same."""
+    from bandwidth import completion, measure
+    from bandwidth.checker import CheckOptions, run_check
+
+    write_records(planned, gw_a=record("gw-a"), gw_b=record("gw-b", applied=False, reason="unreachable"))
+    lab = tmp_path / "lab"
+    lab.mkdir()
+    (lab / "lab.json").write_text(json.dumps({"clients": [{"id": f"BW-2026-000{i}"} for i in (1, 2, 3)]}))
+    at_max = {"download": 20.0, "upload": 10.0}  # every request of the fixture: max 20 down, 10 up
+    monkeypatch.setattr(measure, "measure", lambda options: {"alone": dict.fromkeys(options.ids, at_max), "contention": dict.fromkeys(options.ids, at_max)})
+    options = completion.ReportOptions(repo=planned.path, inventory="inventory/production", plans=planned.path / ".plans", readback=None, reports=tmp_path / "out", lab_dir=lab, measure="all")
+    result = run_check(CheckOptions(root=planned.path, inventory="inventory/production"))
+    built = completion.build(options, result)
+    verdicts = {a["id"]: a["verdict"] for a in valid(built)["allocations"]}
+    assert verdicts == {"BW-2026-0001": "pass", "BW-2026-0002": "pass", "BW-2026-0003": "not_applied"}
+    assert built["allocations"][2]["download"]["measured_mbps"] == 20.0  # what was measured is kept
+    markdown = (completion.write(built, options.reports) / "report.md").read_text(encoding="utf-8")
+    assert "**Hasil: konfigurasi belum diterapkan pada gateway gw-b (1 alokasi).** (2 lulus, 0 gagal, 0 tidak diukur, 1 belum diterapkan; 0 drift)" in markdown
