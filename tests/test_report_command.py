@@ -92,7 +92,9 @@ def test_a_gateway_not_applied_is_reported_with_its_reason(planned: Repo):
     assert allocations["BW-2026-0001"]["changed"] is True and allocations["BW-2026-0001"]["timeline"]["applied"] == TIME
     assert allocations["BW-2026-0002"]["changed"] is False
 
-    # stdout names the gateway and the reason on one line, control characters visible.
+    # The run fails naming the gateway; stdout names it with the reason on one line, control characters visible.
+    assert done.returncode == 1
+    assert done.stderr == "bandwidth: verification failed: 1 gateway(s) not applied (gw-b), 0 drift(s), 0 failed measurement(s)\n"
     line = next(x for x in done.stdout.splitlines() if x.startswith("NOT APPLIED"))
     assert line == ("NOT APPLIED gw-b: unreachable: Failed to connect to the host via ssh: <script>alert(1)</script> **x** @octocat [a](http://evil) ssh: \\u001b[31mkex_exchange_identification")
     assert "\x1b" not in done.stdout and "BW-2026-0003 gw-b/isp-a: download max 20 measured None, upload max 10 measured None: not_applied" in done.stdout
@@ -134,7 +136,7 @@ def test_older_records_are_applied_and_no_record_is_unknown(planned: Repo):
     assert (gateways["gw-a"]["applied"], gateways["gw-a"]["reason"]) == (True, None)
     assert (gateways["gw-b"]["applied"], gateways["gw-b"]["reason"]) == (None, None)
     assert {a["verdict"] for a in data["allocations"]} == {"not_measured"}
-    assert "NOT APPLIED" not in done.stdout
+    assert "NOT APPLIED" not in done.stdout and done.returncode == 0 and done.stderr == ""
     assert "Gateway: gw-a diubah (1 perintah tc), gw-b tidak ada catatan penerapan." in files["report.md"].read_text(encoding="utf-8")
 
 
@@ -158,6 +160,19 @@ def test_an_odd_record_never_counts_as_applied(planned: Repo, content: str, reas
     gateway = next(g for g in valid(data)["gateways"] if g["name"] == "gw-b")
     assert gateway["applied"] is False and gateway["reason"] == reason
     assert next(a for a in data["allocations"] if a["gateway"] == "gw-b")["verdict"] == "not_applied"
+    assert done.returncode == 1 and "not applied (gw-b)" in done.stderr
+
+
+def test_a_later_run_converges(planned: Repo):
+    write_records(planned, gw_a=record("gw-a", differences=[difference("BW-2026-0001")]), gw_b=record("gw-b", applied=False, reason="unreachable"))
+    assert report(planned)[0].returncode == 1
+    write_records(planned, gw_b=record("gw-b", differences=[difference("BW-2026-0003")]))  # the next apply reached gw-b
+    done, data, files = report(planned)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert [(g["name"], g["applied"], g["reason"]) for g in valid(data)["gateways"]] == [("gw-a", True, None), ("gw-b", True, None)]
+    assert {a["id"]: a["verdict"] for a in data["allocations"]}["BW-2026-0003"] == "not_measured"
+    assert "belum diterapkan" not in files["report.md"].read_text(encoding="utf-8").lower()
+    assert "Konfigurasi Belum Diterapkan" not in docx_text(files["Laporan_Penyelesaian_Tugas_BW-2026-0003.docx"])
 
 
 def test_measured_allocations_on_a_gateway_not_applied_never_pass(planned: Repo, tmp_path: Path, monkeypatch):

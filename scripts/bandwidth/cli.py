@@ -217,8 +217,12 @@ def cmd_report(args) -> int:
     completion.write_ledger(report, result, folder)
     print("\n".join(completion.summary(report, folder)))
     failed = [a["id"] for a in report["allocations"] if a["verdict"] == "fail"]
-    if report["drift"] or failed:
-        print(f"bandwidth: verification failed: {len(report['drift'])} drift(s), {len(failed)} failed measurement(s) {' '.join(failed)}".rstrip(), file=sys.stderr)
+    unapplied = [g["name"] for g in report["gateways"] if g.get("applied") is False]  # named with their reason in the summary
+    if report["drift"] or failed or unapplied:
+        problems = f"{len(report['drift'])} drift(s), {len(failed)} failed measurement(s) {' '.join(failed)}".rstrip()
+        if unapplied:
+            problems = f"{len(unapplied)} gateway(s) not applied ({' '.join(unapplied)}), {problems}"
+        print(f"bandwidth: verification failed: {problems}", file=sys.stderr)
         return EXIT_PROBLEMS
     return EXIT_OK
 
