@@ -14,6 +14,11 @@ from pathlib import Path
 
 import pytest
 
+# Tests make throwaway repositories: git run from a hook or `git rebase -x` exports GIT_DIR and
+# friends, which would point their git commands at this repository instead.
+for _name in [name for name in os.environ if name.startswith("GIT_")]:
+    del os.environ[_name]
+
 ROOT = Path(__file__).resolve().parent.parent
 BANDWIDTH = str(Path(sys.executable).with_name("bandwidth"))
 TODAY = "2026-11-28"
