@@ -262,6 +262,18 @@ def test_one_gateway_down_the_others_served_and_a_later_run_converges(lab: Lab):
         record = json.loads((lab.path / ".plans/gw-balikpapan.applied.json").read_text())
         assert record["applied"] is False and record["reason"].startswith("gw-balikpapan: unreachable: ")
         assert "prio 4" in lab.classes("gw-balikpapan", "eth1")[minor("BW-2026-0011")]
+        # Verification and the report say so; nothing on that gateway passes.
+        verified = lab.verify("-e", "bandwidth_verify_measure=none", check=False)
+        assert verified.returncode != 0
+        assert "NOT APPLIED gw-balikpapan: gw-balikpapan: unreachable: " in verified.stdout
+        assert "DRIFT gw-balikpapan - (no allocation of main): read-back failed: unreachable: " in verified.stdout
+        report = json.loads((lab.path / "reports/latest/report.json").read_text())
+        gateways = {g["name"]: g for g in report["gateways"]}
+        assert gateways["gw-balikpapan"]["applied"] is False and gateways["gw-balikpapan"]["reason"].startswith("gw-balikpapan: unreachable: ")
+        assert gateways["gw-samarinda"]["applied"] is True
+        verdicts = {a["id"]: a["verdict"] for a in report["allocations"]}
+        assert {verdicts[i] for i in ("BW-2026-0010", "BW-2026-0011", "BW-2026-0012")} == {"not_applied"}
+        assert "not_applied" not in {v for i, v in verdicts.items() if i <= "BW-2026-0009"}
     finally:
         sshd = gateway["sshd"]
         subprocess.run(["ip", "netns", "exec", gateway["namespace"], "/usr/sbin/sshd", "-f", sshd["config"], "-E", sshd["log"]], check=True)
