@@ -233,7 +233,14 @@ def test_lab_inventory(lab_up: Lab):
         assert f"UserKnownHostsFile={lab_up.path / 'ssh' / 'known_hosts'}" in host["ansible_ssh_common_args"]
         source = ROOT / "inventory/production/host_vars" / f"{gateway['name']}.yml"
         assert (inventory / "host_vars" / source.name).read_bytes() == source.read_bytes()
-    assert yaml.safe_load((inventory / "group_vars/gateways.yml").read_text()) == {"bandwidth_leaf_qdisc": "pfifo", "bandwidth_lab_dir": str(inventory.parent)}
+    assert yaml.safe_load((inventory / "group_vars/gateways.yml").read_text()) == {
+        "bandwidth_leaf_qdisc": "pfifo",
+        "bandwidth_lab_dir": str(inventory.parent),
+        # Each lab gateway keeps its state in a folder of its own; the boot-restore unit goes there, never into systemd.
+        "bandwidth_state_dir": str(inventory.parent / "state") + "/{{ inventory_hostname }}",
+        "bandwidth_restore_unit_dir": "{{ bandwidth_state_dir }}",
+        "bandwidth_restore_enable": False,
+    }
     known = (lab_up.path / "ssh/known_hosts").read_text().splitlines()
     assert [line.split()[0] for line in known] == [gw["mgmt"]["address"] for gw in doc["gateways"]]
 
