@@ -19,7 +19,7 @@ import yaml
 
 from bandwidth import lab as lab_module
 from bandwidth import loader
-from conftest import ROOT
+from conftest import GW_B, ROOT
 
 TODAY = "2026-11-28"  # every shipped allocation is in force
 LAB_RANGE = ipaddress.IPv4Network("198.18.0.0/15")
@@ -127,7 +127,7 @@ def test_plan_addresses_ports_and_skips(repo):
     gw_a, gw_b = doc["gateways"]
     assert (gw_a["name"], gw_a["index"], gw_b["name"], gw_b["index"]) == ("gw-a", 0, "gw-b", 1)
     assert (gw_a["mgmt"]["root_address"], gw_a["mgmt"]["address"], gw_b["mgmt"]["address"]) == ("198.19.255.1", "198.19.255.2", "198.19.255.6")
-    assert gw_a["lan_networks"] == ["198.18.0.0/20"]  # IPv6 is left out
+    assert gw_a["lan_networks"] == ["198.18.0.0/20"]  # 2001:db8:a::/48 is outside the lab's IPv6 range
     isp_a, isp_b = gw_a["uplinks"]
     assert (isp_a["gateway_address"], isp_a["server_address"], isp_b["server_address"]) == ("198.19.0.1", "198.19.0.2", "198.19.1.2")
     assert gw_b["uplinks"][0]["server_address"] == "198.19.8.2"
@@ -148,6 +148,41 @@ def test_plan_addresses_ports_and_skips(repo):
     assert any("smaller than /30" in r for r in reasons)
     assert all(ns.startswith("bwlab-") for ns in doc["namespaces"])
     assert len(doc["namespaces"]) == len(set(doc["namespaces"])) == 2 + 2 * 3 + 4
+
+
+def test_plan_is_dual_stack_within_the_benchmarking_ranges(repo):
+    repo.write("inventory/production/host_vars/gw-b.yml", "bandwidth_lan_networks: [198.18.16.0/20, 2001:2:0:100::/56, 2001:db8:b::/48]\n" + GW_B.split("\n", 1)[1])
+    repo.request("BW-2026-0001", "gw-b", subnets="[2001:2:0:101::/64]")  # IPv6 only
+    repo.request("BW-2026-0002", "gw-b", subnets="[198.18.16.0/24, 2001:2:0:102::/64, 2001:2:0:103::/64]")  # dual-stack
+    repo.request("BW-2026-0003", "gw-b", subnets="[198.18.17.0/24]")
+    repo.request("BW-2026-0004", "gw-b", subnets="[2001:db8:b:1::/64, 2001:2:0:104::/127]")  # outside the range; too small
+    inventory, problems = loader.load_inventory(repo.path, "inventory/production")
+    assert not problems
+    allocations, found, _blobs, _files = loader.load_allocations(repo.path)
+    assert not found
+    doc = lab_module.plan(inventory, allocations, dt.date(2026, 11, 28), lab_dir=repo.path / "lab", root=repo.path, source_inventory=repo.path / "inventory/production")
+
+    gw_b = next(g for g in doc["gateways"] if g["name"] == "gw-b")
+    assert gw_b["lan_networks"] == ["198.18.16.0/20", "2001:2:0:100::/56"]  # 2001:db8::/32 is never used
+    uplink = gw_b["uplinks"][0]
+    assert (uplink["gateway_address6"], uplink["server_address6"], uplink["prefixlen6"]) == ("2001:2:0:ff08::1", "2001:2:0:ff08::2", 64)
+    clients = {c["id"]: c for c in doc["clients"]}
+    assert sorted(clients) == ["BW-2026-0001", "BW-2026-0002", "BW-2026-0003"]
+    v6 = clients["BW-2026-0001"]
+    assert v6["families"] == {"ipv6": {"address": "2001:2:0:101::2", "gateway_address": "2001:2:0:101::1", "server_address": "2001:2:0:ff08::2", "server_port": 5201}}
+    assert (v6["address"], v6["server_address"], v6["server_port"]) == ("2001:2:0:101::2", "2001:2:0:ff08::2", 5201)
+    dual = clients["BW-2026-0002"]
+    assert {name: (f["address"], f["server_port"]) for name, f in dual["families"].items()} == {"ipv4": ("198.18.16.2", 5202), "ipv6": ("2001:2:0:102::2", 5203)}
+    assert dual["addresses"] == ["198.18.16.2/24", "2001:2:0:102::2/64", "2001:2:0:103::2/64"]
+    assert dual["gateway_addresses"] == ["198.18.16.1/24", "2001:2:0:102::1/64", "2001:2:0:103::1/64"]
+    assert clients["BW-2026-0003"]["server_port"] == 5204
+    # One iperf3 server per client and family, each bound to its family's address.
+    assert [(s["port"], s["address"]) for s in uplink["servers"]] == [(5201, "2001:2:0:ff08::2"), (5202, "198.19.8.2"), (5203, "2001:2:0:ff08::2"), (5204, "198.19.8.2")]
+    reasons = [s["reason"] for s in doc["skipped"] if s["id"] == "BW-2026-0004"]
+    assert any("2001:db8:b:1::/64 is outside 2001:2::/49" in r for r in reasons) and any("smaller than /126" in r for r in reasons)
+    addresses = [ipaddress.ip_address(a.split("/")[0]) for c in doc["clients"] for a in c["addresses"] + c["gateway_addresses"]]
+    addresses += [ipaddress.ip_address(u[k]) for g in doc["gateways"] for u in g["uplinks"] for k in ("gateway_address", "server_address", "gateway_address6", "server_address6")]
+    assert all(a in LAB_RANGE or a in ipaddress.IPv6Network("2001:2::/48") for a in addresses)
 
 
 def test_errors_are_one_line_without_traceback(tmp_path, capsys):

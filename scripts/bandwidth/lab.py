@@ -3,9 +3,11 @@
 Every gateway of group `gateways` becomes a namespace reached over real SSH, with its uplinks,
 an Ethernet switch per uplink, one client namespace per allocation in force, and iperf3 servers
 upstream, so that playbooks and measurements run against something that behaves like the real
-network. Needs root. Addresses come only from 198.18.0.0/15 (RFC 2544 benchmarking space):
-agencies' subnets from 198.18.0.0/16, the lab's own links from 198.19.0.0/16. Nothing is routed
-outside the lab: the only link to the root namespace is each gateway's management veth.
+network. Needs root. It is dual-stack. Addresses come only from the benchmarking ranges:
+IPv4 198.18.0.0/15 (RFC 2544; agencies' subnets from 198.18.0.0/16, the lab's own links from
+198.19.0.0/16) and IPv6 2001:2::/48 (RFC 5180; agencies' subnets from 2001:2::/49, the uplinks'
+transit links from 2001:2:0:ff00::/56, one /64 each). Nothing is routed outside the lab: the only
+link to the root namespace is each gateway's management veth (IPv4).
 
 Topology, for gateway G (index g in sorted order), its uplink U (index u) and allocation A:
 
@@ -13,10 +15,11 @@ Topology, for gateway G (index g in sorted order), its uplink U (index u) and al
     bwlab-G            (the gateway; ip_forward=1)
         <lan_interface> --veth-- p0 in bwlab-G-U-lan (bridge br0)
         wan<u> 198.19.<8g+u>.1/30 --veth-- wan0 198.19.<8g+u>.2/30 in bwlab-G-U-wan
+               2001:2:0:ff<8g+u>::1/64         2001:2:0:ff<8g+u>::2/64
     bwlab-G-U-wan      (upstream: iperf3 -s on ports 5201.., routes to G's LAN networks)
     bwlab-G-<a.id>     (a client, id lowercased): lan0 --veth-- p<n> on the switch's br0;
-                       per IPv4 subnet of A the gateway has network+1, the client network+2;
-                       default route via the first subnet's network+1
+                       per subnet of A (IPv4 or IPv6) the gateway has network+1, the client
+                       network+2; a default route per family via that family's first subnet
 
 Files in the lab folder (default `lab/`, relative to the repository):
 
@@ -43,17 +46,20 @@ lab.json, format 1. Stable: keys are only ever added; a change of meaning raises
     gateways      [{name, index, namespace,
                     mgmt {interface, address, prefixlen, root_interface, root_address},
                     sshd {port, config, log, pid_file, pid, starttime},
-                    lan_networks [IPv4 networks routed back from upstream],
+                    lan_networks [networks routed back from upstream, IPv4 and IPv6],
                     uplinks [{name, index, lan_interface, switch_namespace, bridge, switch_port,
                               wan_interface, upstream_namespace, upstream_interface,
                               gateway_address, server_address, prefixlen,
+                              gateway_address6, server_address6, prefixlen6, ports_used,
                               download_kbit, upload_kbit, reserve_percent,
                               servers [{port, address, pid_file, log, pid, starttime}],
                               clients [allocation ids]}]}]
     clients       [{id, gateway, uplink, namespace, interface, switch_port,
                     address (first client address), addresses ["a.b.c.d/len", ...],
                     gateway_address (its default route), gateway_addresses ["a.b.c.d/len", ...],
-                    subnets, server_address, server_port (each client has its own iperf3 server),
+                    subnets, server_address, server_port (the first family's: IPv4 if it has any),
+                    families {ipv4|ipv6: {address, gateway_address, server_address, server_port}}
+                    (each client has its own iperf3 server per family),
                     download {guaranteed_kbit, max_kbit}, upload {...}, priority}]
     skipped       [{id, reason}]: allocations in force that have no client, or networks left out
 
@@ -85,6 +91,11 @@ _VOLATILE = frozenset({"pid", "starttime", "created", "state"})
 PREFIX = "bwlab-"
 ROOT_LINK_PREFIX = "bwlab-m"
 AGENCY_RANGE = ipaddress.IPv4Network("198.18.0.0/16")  # clients and the gateways' LAN side
+# IPv6: only the benchmarking range 2001:2::/48. Agencies in its lower half, the lab's own
+# transit links in 2001:2:0:ff00::/56 (one /64 per uplink).
+AGENCY_RANGE6 = ipaddress.IPv6Network("2001:2::/49")
+LINK_RANGE6 = ipaddress.IPv6Network("2001:2:0:ff00::/56")
+FAMILIES = {4: "ipv4", 6: "ipv6"}
 FIRST_PORT = 5201
 SSH_PORT = 22
 IP = "ip"
@@ -326,11 +337,13 @@ def _signal(pid: int, sig: int) -> None:
 
 
 def _listening(pid: int, port: int) -> bool:
-    """The process's network namespace has a TCP socket listening on port (/proc/<pid>/net/tcp)."""
-    try:
-        lines = Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]
-    except OSError:
-        return False
+    """The process's network namespace has a TCP socket listening on port (/proc/<pid>/net/tcp, tcp6)."""
+    lines = []
+    for table in ("tcp", "tcp6"):
+        try:
+            lines += Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
+        except OSError:
+            continue
     for line in lines:
         parts = line.split()
         if len(parts) > 3 and parts[3] == "0A" and int(parts[1].rsplit(":", 1)[1], 16) == port:
@@ -342,8 +355,12 @@ def _listening(pid: int, port: int) -> bool:
 # The plan: inventory and allocations -> the lab.json description (pids filled in by `up`)
 
 
-def _addr(value: int) -> str:
-    return str(ipaddress.IPv4Address(value))
+def _addr(value: int, version: int = 4) -> str:
+    return str(ipaddress.IPv4Address(value) if version == 4 else ipaddress.IPv6Address(value))
+
+
+def _link6(transit: int, host: int) -> str:
+    return str(LINK_RANGE6.network_address + (transit << 64) + host)
 
 
 def plan(inventory, allocations: list, today: dt.date, *, lab_dir: Path, root: Path, source_inventory: Path, clients: bool = True) -> dict:
@@ -408,10 +425,9 @@ def plan(inventory, allocations: list, today: dt.date, *, lab_dir: Path, root: P
         doc["namespaces"].append(namespace)
         doc["links"].append(entry["mgmt"]["root_interface"])
         for network in gateway.lan_networks:
-            if network.version != 4:
-                continue
-            if not _inside(network, AGENCY_RANGE):
-                doc["skipped"].append({"id": name, "reason": f"LAN network {network} is outside {AGENCY_RANGE}, the lab's agency range: not routed"})
+            agency_range = AGENCY_RANGE if network.version == 4 else AGENCY_RANGE6
+            if not _inside(network, agency_range):
+                doc["skipped"].append({"id": name, "reason": f"LAN network {network} is outside {agency_range}, the lab's agency range: not routed"})
                 continue
             entry["lan_networks"].append(str(network))
         used_interfaces = {"lo", "mgmt0"} | {f"wan{u}" for u in range(len(gateway.uplinks))}
@@ -439,6 +455,9 @@ def plan(inventory, allocations: list, today: dt.date, *, lab_dir: Path, root: P
                 "gateway_address": f"198.19.{transit}.1",
                 "server_address": f"198.19.{transit}.2",
                 "prefixlen": 30,
+                "gateway_address6": _link6(transit, 1),
+                "server_address6": _link6(transit, 2),
+                "prefixlen6": 64,
                 "download_kbit": uplink.download_kbit,
                 "upload_kbit": uplink.upload_kbit,
                 "reserve_percent": uplink.reserve_percent,
@@ -452,11 +471,11 @@ def plan(inventory, allocations: list, today: dt.date, *, lab_dir: Path, root: P
                     up_entry["clients"].append(client["id"])
                     doc["clients"].append(client)
                     doc["namespaces"].append(client["namespace"])
-            for index in range(max(1, len(up_entry["clients"]))):
-                port = FIRST_PORT + index
+            ports = [(family["server_port"], family["server_address"]) for c in doc["clients"] if c["uplink"] == uplink.name and c["gateway"] == name for family in c["families"].values()]
+            for port, address in sorted(ports) or [(FIRST_PORT, up_entry["server_address"])]:
                 stem = f"iperf3-{name}-{uplink.name}-{port}"
                 pid_file, log = str(run_dir / f"{stem}.pid"), str(log_dir / f"{stem}.log")
-                up_entry["servers"].append({"port": port, "address": up_entry["server_address"], "pid_file": pid_file, "log": log, "pid": None, "starttime": None})
+                up_entry["servers"].append({"port": port, "address": address, "pid_file": pid_file, "log": log, "pid": None, "starttime": None})
             entry["uplinks"].append(up_entry)
         doc["gateways"].append(entry)
     duplicates = {n for n in doc["namespaces"] if doc["namespaces"].count(n) > 1}
@@ -465,52 +484,70 @@ def plan(inventory, allocations: list, today: dt.date, *, lab_dir: Path, root: P
     return doc
 
 
-def _inside(subnet, network: ipaddress.IPv4Network) -> bool:
-    return subnet.version == 4 and network.supernet_of(ipaddress.IPv4Network((subnet.address, subnet.prefixlen)))
+def _inside(subnet, network) -> bool:
+    return subnet.version == network.version and network.supernet_of(ipaddress.ip_network((subnet.address, subnet.prefixlen)))
 
 
 def _plan_client(allocation, gateway: dict, uplink: dict, taken: list, skipped: list) -> dict | None:
-    """The client namespace of one allocation, or None (and a reason in skipped)."""
+    """The client namespace of one allocation, or None (and a reason in skipped).
+
+    Per subnet the gateway has network+1 and the client network+2, in each family; the client
+    has one iperf3 server port per family (a dual-stack allocation is measured over both at once)."""
     subnets = []
     for subnet in allocation.subnets:
-        if subnet.version != 4:
-            continue  # the lab is IPv4 only
-        network = ipaddress.IPv4Network((subnet.address, subnet.prefixlen))
-        if subnet.prefixlen > 30:
-            skipped.append({"id": allocation.id, "reason": f"subnet {network} is smaller than /30: no room for a gateway and a client"})
+        network = ipaddress.ip_network((subnet.address, subnet.prefixlen))
+        agency_range = AGENCY_RANGE if subnet.version == 4 else AGENCY_RANGE6
+        if subnet.prefixlen > (30 if subnet.version == 4 else 126):
+            skipped.append({"id": allocation.id, "reason": f"subnet {network} is smaller than /{30 if subnet.version == 4 else 126}: no room for a gateway and a client"})
             continue
-        if not _inside(subnet, AGENCY_RANGE):
-            skipped.append({"id": allocation.id, "reason": f"subnet {network} is outside {AGENCY_RANGE}, the lab's agency range"})
+        if not _inside(subnet, agency_range):
+            skipped.append({"id": allocation.id, "reason": f"subnet {network} is outside {agency_range}, the lab's agency range"})
             continue
-        if not any(ipaddress.IPv4Network(lan).supernet_of(network) for lan in gateway["lan_networks"]):
+        if not any(ipaddress.ip_network(lan).version == subnet.version and ipaddress.ip_network(lan).supernet_of(network) for lan in gateway["lan_networks"]):
             skipped.append({"id": allocation.id, "reason": f"subnet {network} is not inside a LAN network of {gateway['name']}"})
             continue
-        clash = next((owner for other, owner in taken if other.overlaps(network)), None)
+        clash = next((owner for other, owner in taken if other.version == network.version and other.overlaps(network)), None)
         if clash:
             skipped.append({"id": allocation.id, "reason": f"subnet {network} overlaps a subnet of {clash} on {gateway['name']}"})
             continue
         taken.append((network, allocation.id))
         subnets.append(subnet)
     if not subnets:
-        skipped.append({"id": allocation.id, "reason": "no IPv4 subnet the lab can use: no client"})
+        skipped.append({"id": allocation.id, "reason": "no subnet the lab can use: no client"})
         return None
     if not _NAME.match(allocation.id):
         raise LabError(f"allocation id {allocation.id!r} cannot name a namespace")
-    port_index = len(uplink["clients"])
+    families = {}
+    next_port = FIRST_PORT + uplink.setdefault("ports_used", 0)
+    for version in (4, 6):
+        mine = [s for s in subnets if s.version == version]
+        if not mine:
+            continue
+        families[FAMILIES[version]] = {
+            "address": _addr(mine[0].address + 2, version),
+            "gateway_address": _addr(mine[0].address + 1, version),
+            "server_address": uplink["server_address"] if version == 4 else uplink["server_address6"],
+            "server_port": next_port,
+        }
+        next_port += 1
+    uplink["ports_used"] = next_port - FIRST_PORT
+    primary = next(iter(families.values()))
     return {
         "id": allocation.id,
         "gateway": gateway["name"],
         "uplink": uplink["name"],
         "namespace": f"{PREFIX}{gateway['name']}-{allocation.id.lower()}",
         "interface": "lan0",
-        "switch_port": f"p{port_index + 1}",
-        "address": _addr(subnets[0].address + 2),
-        "addresses": [f"{_addr(s.address + 2)}/{s.prefixlen}" for s in subnets],
-        "gateway_address": _addr(subnets[0].address + 1),
-        "gateway_addresses": [f"{_addr(s.address + 1)}/{s.prefixlen}" for s in subnets],
+        "switch_port": f"p{len(uplink['clients']) + 1}",
+        # The first family's, as before dual-stack (IPv4 when it has any).
+        "address": primary["address"],
+        "addresses": [f"{_addr(s.address + 2, s.version)}/{s.prefixlen}" for s in subnets],
+        "gateway_address": primary["gateway_address"],
+        "gateway_addresses": [f"{_addr(s.address + 1, s.version)}/{s.prefixlen}" for s in subnets],
         "subnets": [str(s) for s in subnets],
-        "server_address": uplink["server_address"],
-        "server_port": FIRST_PORT + port_index,
+        "server_address": primary["server_address"],
+        "server_port": primary["server_port"],
+        "families": families,
         "download": {"guaranteed_kbit": allocation.download.guaranteed_kbit, "max_kbit": allocation.download.max_kbit},
         "upload": {"guaranteed_kbit": allocation.upload.guaranteed_kbit, "max_kbit": allocation.upload.max_kbit},
         "priority": allocation.priority,
@@ -644,18 +681,30 @@ def _build_network(doc: dict) -> None:
             ]
             inside[switch] += [f"link add name {bridge} type bridge", f"link set dev {bridge} up", f"link set dev {uplink['switch_port']} master {bridge}", f"link set dev {uplink['switch_port']} up"]
             inside[ns] += [f"addr add {uplink['gateway_address']}/{uplink['prefixlen']} dev {uplink['wan_interface']}", f"link set dev {uplink['wan_interface']} up"]
+            inside[ns].append(f"addr add {uplink['gateway_address6']}/{uplink['prefixlen6']} dev {uplink['wan_interface']} nodad")
             inside[upstream] += [f"addr add {uplink['server_address']}/{uplink['prefixlen']} dev {uplink['upstream_interface']}", f"link set dev {uplink['upstream_interface']} up"]
-            inside[upstream] += [f"route add {network} via {uplink['gateway_address']} dev {uplink['upstream_interface']}" for network in gw["lan_networks"]]
+            inside[upstream].append(f"addr add {uplink['server_address6']}/{uplink['prefixlen6']} dev {uplink['upstream_interface']} nodad")
+            for network in gw["lan_networks"]:
+                via = uplink["gateway_address"] if ipaddress.ip_network(network).version == 4 else uplink["gateway_address6"]
+                inside[upstream].append(f"route add {network} via {via} dev {uplink['upstream_interface']}")
             for client_id in uplink["clients"]:
                 client = clients[client_id]
                 root.append(f"link add name {client['interface']} netns {client['namespace']} type veth peer name {client['switch_port']} netns {switch}")
                 inside[switch] += [f"link set dev {client['switch_port']} master {bridge}", f"link set dev {client['switch_port']} up"]
-                inside[ns] += [f"addr add {address} dev {uplink['lan_interface']}" for address in client["gateway_addresses"]]
-                inside[client["namespace"]] += [f"addr add {address} dev {client['interface']}" for address in client["addresses"]]
-                inside[client["namespace"]] += [f"link set dev {client['interface']} up", f"route add default via {client['gateway_address']} dev {client['interface']}"]
+                # nodad: an IPv6 address is usable at once (no duplicate-address wait on a lab link).
+                inside[ns] += [f"addr add {address} dev {uplink['lan_interface']}{_nodad(address)}" for address in client["gateway_addresses"]]
+                inside[client["namespace"]] += [f"addr add {address} dev {client['interface']}{_nodad(address)}" for address in client["addresses"]]
+                inside[client["namespace"]].append(f"link set dev {client['interface']} up")
+                for name, family in client["families"].items():
+                    default = "0.0.0.0/0" if name == "ipv4" else "::/0"
+                    inside[client["namespace"]].append(f"route add {default} via {family['gateway_address']} dev {client['interface']}")
             inside[ns].append(f"link set dev {uplink['lan_interface']} up")
     _run([IP, "-batch", "-"], stdin="".join(line + "\n" for line in root))
     _run_all([([IP, "-n", ns, "-batch", "-"], "".join(line + "\n" for line in lines)) for ns, lines in inside.items()])
+
+
+def _nodad(address: str) -> str:
+    return " nodad" if ":" in address else ""
 
 
 def _start_daemons(doc: dict, lab_dir: Path) -> None:
@@ -664,7 +713,7 @@ def _start_daemons(doc: dict, lab_dir: Path) -> None:
     jobs = []
     daemons = []  # (what, entry, port)
     for gw in doc["gateways"]:
-        jobs.append(([IP, "netns", "exec", gw["namespace"], "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"], None))
+        jobs.append(([IP, "netns", "exec", gw["namespace"], "sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"], None))
         sshd = gw["sshd"]
         Path(sshd["config"]).write_text(_sshd_config(gw, lab_dir / "ssh"))
         Path(sshd["pid_file"]).unlink(missing_ok=True)
