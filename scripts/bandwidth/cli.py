@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     measure.add_argument("--lab-dir", type=Path, default=Path("lab"), help="the lab (default: %(default)s)")
     measure.add_argument("--seconds", type=int, default=3, help="iperf3 seconds per measurement (default: %(default)s)")
     measure.add_argument("--no-contention", action="store_true", help="only each allocation alone")
+    measure.add_argument("--plans", type=Path, default=Path(".plans"), help="plans of `bandwidth render --output-dir`: where each class counts its bytes, for the wire rate (default: %(default)s)")
 
     lab = sub.add_parser("lab", help="the network-namespace replica of the inventory: up, down, status, reboot")
     from bandwidth import lab as lab_module
@@ -191,8 +192,15 @@ def cmd_measure(args) -> int:
 
     from bandwidth import measure
 
+    lab_dir = args.repo / args.lab_dir
+    plans = {}
+    for path in sorted((args.repo / args.plans).glob("*.json")):  # <gateway>.json of `bandwidth render`
+        if path.name.count(".") == 1 and path.stem != "readback":
+            plans[path.stem] = json.loads(path.read_text(encoding="utf-8"))
     try:
-        result = measure.measure(measure.Options(lab_dir=args.repo / args.lab_dir, ids=args.ids or None, duration=args.seconds, contention=not args.no_contention))
+        lab = json.loads((lab_dir / "lab.json").read_text()) if (lab_dir / "lab.json").exists() else {}
+        wire = measure.wire_targets(plans, lab) or None
+        result = measure.measure(measure.Options(lab_dir=lab_dir, ids=args.ids or None, duration=args.seconds, contention=not args.no_contention, wire=wire))
     except measure.MeasureError as exc:
         raise UsageError(str(exc)) from None
     json.dump(result, sys.stdout, indent=1)

@@ -1,21 +1,34 @@
 """`bandwidth measure`: real throughput per allocation with iperf3, in the lab (SOP step 8).
 
-Each allocation's client (a namespace of the lab, inside the agency's subnet) runs iperf3 to the
+Each allocation's client (a namespace of the lab, inside the agency's subnets) runs iperf3 to the
 server of its uplink, through the gateway: download with -R (the server sends, shaped on the LAN
-interface), upload without (shaped on the ifb). First each allocation alone (it should reach its
-max_mbps), then all allocations of an uplink at once (each should keep its guaranteed_mbps).
+interface), upload without (shaped on the ifb). An allocation is measured in every family it has:
+each family alone, then (dual-stack) both at once, which proves they share the one class. First
+each allocation alone in its uplink (it should reach its max_mbps), then all allocations of an
+uplink at once (each should keep its guaranteed_mbps).
+
+Beside iperf3's goodput (TCP payload) the rate on the wire is read from the gateway: the byte
+counters of the allocation's HTB class, sampled after iperf3's warm-up second and at the end.
+That is what HTB shapes (layer 2: Ethernet header included). While an allocation's download is
+saturated alone, ping from its client to the server gives the round-trip time under load, beside
+the idle one measured before any load.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 DIRECTIONS = ("download", "upload")
+WARM_UP = 1  # seconds iperf3 leaves out (-O), before the counters are first read
+_SENT = re.compile(r"^class \S+ (\S+) .*?\n\s*Sent (\d+) bytes", re.M | re.S)
+_RTT = re.compile(r"= [\d.]+/([\d.]+)/")
 
 
 class MeasureError(Exception):
@@ -28,11 +41,27 @@ class Options:
     ids: list[str] | None = None  # None: every client of the lab
     duration: int = 3  # seconds measured, after one second of TCP warm-up left out
     contention: bool = True
+    # id -> {"namespace": gateway namespace, "download": [device, minor], "upload": [device, minor]}:
+    # where the allocation's class counts its bytes (wire_targets); None: goodput only.
+    wire: dict | None = None
 
 
-def _iperf_argv(client: dict, direction: str, duration: int) -> list[str]:
-    argv = ["ip", "netns", "exec", client["namespace"], "iperf3", "-c", client["server_address"], "-p", str(client["server_port"])]
-    argv += ["-B", client["address"], "-t", str(duration), "-O", "1", "-J", "--connect-timeout", "3000"]
+def wire_targets(plans: dict, lab: dict) -> dict:
+    """Per allocation, the gateway namespace, devices and class minors, from the plans of `bandwidth render`."""
+    namespaces = {gw["name"]: gw["namespace"] for gw in lab.get("gateways", [])}
+    found: dict[str, dict] = {}
+    for name, plan in plans.items():
+        for device in plan.get("devices", []):
+            for item in device.get("classes", []):
+                entry = found.setdefault(item["label"], {"namespace": namespaces.get(name)})
+                entry[device["direction"]] = [device["device"], item["minor"]]
+    return {k: v for k, v in found.items() if v["namespace"] and all(d in v for d in DIRECTIONS)}
+
+
+def _iperf_argv(client: dict, family: str, direction: str, duration: int) -> list[str]:
+    target = client["families"][family]
+    argv = ["ip", "netns", "exec", client["namespace"], "iperf3", "-c", target["server_address"], "-p", str(target["server_port"])]
+    argv += ["-B", target["address"], "-t", str(duration), "-O", str(WARM_UP), "-J", "--connect-timeout", "3000"]
     return [*argv, "-R"] if direction == "download" else argv
 
 
@@ -47,52 +76,162 @@ def _mbps(output: str, where: str) -> float:
         raise MeasureError(f"iperf3 {where}: no result{': ' + error if error else ''}") from None
 
 
-def run_parallel(jobs: list[tuple[str, list[str]]], timeout: float) -> dict[str, str]:
-    """Start every iperf3 at once and wait for all: key -> stdout."""
+def _families(client: dict) -> dict:
+    """The client's families (lab.json before dual-stack had one IPv4 address per client)."""
+    if client.get("families"):
+        return client["families"]
+    return {"ipv4": {k: client[k] for k in ("address", "gateway_address", "server_address", "server_port")}}
+
+
+def _counters(devices: set[tuple[str, str]]) -> dict[tuple[str, str, int], int]:
+    """(namespace, device, minor) -> bytes sent, for every class of the given devices."""
+    found = {}
+    for namespace, device in devices:
+        done = subprocess.run(["ip", "netns", "exec", namespace, "tc", "-s", "class", "show", "dev", device], capture_output=True, text=True, check=False)
+        for match in _SENT.finditer(done.stdout):
+            major, _, minor = match.group(1).partition(":")
+            if major == "1" and minor:
+                found[(namespace, device, int(minor, 16))] = int(match.group(2))
+    return found
+
+
+def run_parallel(jobs: list[tuple[str, list[str]]], timeout: float, during=None) -> dict[str, str]:
+    """Start every job at once and wait for all: key -> stdout. `during()` runs meanwhile, in this thread."""
     started = {key: subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for key, argv in jobs}
-    outputs = {}
-    deadline = time.monotonic() + timeout
+    outputs: dict[str, str] = {}
+    readers = [threading.Thread(target=lambda k=key, p=process: outputs.__setitem__(k, p.communicate()[0]), daemon=True) for key, process in started.items()]
     try:
-        for key, process in started.items():
-            out, _err = process.communicate(timeout=max(1.0, deadline - time.monotonic()))
-            outputs[key] = out
+        for reader in readers:
+            reader.start()
+        if during:
+            during()
+        deadline = time.monotonic() + timeout
+        for reader in readers:
+            reader.join(max(0.1, deadline - time.monotonic()))
     finally:
         for process in started.values():
             if process.poll() is None:  # only what this function started
                 process.kill()
                 process.wait()
+        for reader in readers:
+            reader.join(5)
     return outputs
 
 
+class _Round:
+    """One set of iperf3 runs at once, with the class counters read around its measured seconds."""
+
+    def __init__(self, options: Options, streams: list[tuple[dict, str]], direction: str, pings: tuple = ()):
+        self.options, self.streams, self.direction, self.pings = options, streams, direction, pings
+        self.wire: dict[str, float] = {}
+        self.rtt: dict[str, float | None] = {}
+
+    def _targets(self) -> dict[str, tuple[str, str, int]]:
+        targets = {}
+        for client, _family in self.streams:
+            target = (self.options.wire or {}).get(client["id"])
+            if target:
+                device, minor = target[self.direction]
+                targets[client["id"]] = (target["namespace"], device, minor)
+        return targets
+
+    def _sample(self) -> None:
+        targets = self._targets()
+        devices = {(ns, device) for ns, device, _minor in targets.values()}
+        count = max(3, int((self.options.duration - 0.5) / 0.2))
+        time.sleep(WARM_UP + 0.3)  # connect, then iperf3's warm-up second
+        first, t1 = _counters(devices), time.monotonic()
+        pingers = {client["id"]: subprocess.Popen(_ping_argv(client, count, 2), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) for client in self.pings}
+        time.sleep(max(0.5, self.options.duration - 0.5))
+        last, t2 = _counters(devices), time.monotonic()
+        for client_id, key in targets.items():
+            if key in first and key in last and last[key] >= first[key]:
+                self.wire[client_id] = round((last[key] - first[key]) * 8 / (t2 - t1) / 1e6, 3)
+        for client_id, pinger in pingers.items():
+            try:
+                out, _ = pinger.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                pinger.kill()
+                out, _ = pinger.communicate()
+            self.rtt[client_id] = _rtt(out)
+
+    def run(self) -> dict[tuple[str, str], float]:
+        jobs = [(f"{client['id']}/{family}", _iperf_argv(client, family, self.direction, self.options.duration)) for client, family in self.streams]
+        outputs = run_parallel(jobs, self.options.duration + WARM_UP + 15, during=self._sample)
+        return {(c["id"], f): _mbps(outputs.get(f"{c['id']}/{f}", ""), f"{c['id']} {self.direction} {f}") for c, f in self.streams}
+
+
+def _rtt(ping_output: str) -> float | None:
+    match = _RTT.search(ping_output or "")
+    return round(float(match.group(1)), 3) if match else None
+
+
+def _ping_argv(client: dict, count: int, wait: int) -> list[str]:
+    """ping from the client to its server, in its first family (the one the RTT is reported for)."""
+    server = next(iter(client["families"].values()))["server_address"]
+    return ["ip", "netns", "exec", client["namespace"], "ping", "-q", "-n", "-c", str(count), "-i", "0.2", "-W", str(wait), server]
+
+
+def _idle_rtt(clients: list[dict]) -> dict[str, float | None]:
+    outputs = run_parallel([(c["id"], _ping_argv(c, 5, 1)) for c in clients], 10)
+    return {key: _rtt(out) for key, out in outputs.items()}
+
+
 def measure(options: Options) -> dict:
-    """{"duration", "alone": {id: {download, upload}}, "contention": {id: {download, upload}}}."""
+    """{"duration", "alone": {id: {direction: Mbit/s}}, "contention": {...}, "wire_alone", "wire_contention",
+    "by_family": {id: {direction: {family: {"measured_mbps", "wire_mbps"}}}}, "rtt": {id: {family, idle, loaded}}}.
+
+    Alone and contention figures are of every family of the allocation at once."""
     doc_path = options.lab_dir / "lab.json"
     if not doc_path.exists():
         raise MeasureError(f"no lab in {options.lab_dir} (`bandwidth lab up` builds one)")
     lab = json.loads(doc_path.read_text())
-    clients = [c for c in lab["clients"] if options.ids is None or c["id"] in options.ids]
+    clients = [{**c, "families": _families(c)} for c in lab["clients"] if options.ids is None or c["id"] in options.ids]
     if options.ids is not None:
         missing = sorted(set(options.ids) - {c["id"] for c in clients})
         if missing:
             raise MeasureError(f"no lab client for {', '.join(missing)}")
-    timeout = options.duration + 15
+    result: dict = {"duration": options.duration, "alone": {}, "contention": {}, "wire_alone": {}, "wire_contention": {}, "by_family": {}, "rtt": {}}
+    idle = _idle_rtt(clients)
+    for client in clients:
+        result["rtt"][client["id"]] = {"family": next(iter(client["families"])), "idle": idle.get(client["id"]), "loaded": None}
+
+    # The tests of one allocation: each family alone, then all of them at once (dual-stack).
+    tests: dict[str, list[tuple[str, ...]]] = {}
+    for client in clients:
+        names = tuple(client["families"])
+        tests[client["id"]] = [(name,) for name in names] + ([names] if len(names) > 1 else [])
     by_uplink: dict[tuple, list] = {}
     for client in clients:
-        by_uplink.setdefault((client["gateway"], client["uplink"]), []).append(client)
+        for test in tests[client["id"]]:
+            by_uplink.setdefault((client["gateway"], client["uplink"]), []).append((client, test))
     groups = list(by_uplink.values())
-    alone: dict[str, dict] = {}
-    # Alone means alone in its uplink's tree: one allocation of every uplink at a time, since
-    # uplinks are separate HTB trees on separate interfaces and cannot slow each other.
+    # Alone means alone in its uplink's tree: one test of every uplink at a time, since uplinks are
+    # separate HTB trees on separate interfaces and cannot slow each other.
     for round_index in range(max((len(g) for g in groups), default=0)):
         batch = [g[round_index] for g in groups if round_index < len(g)]
+        streams = [(client, family) for client, test in batch for family in test]
         for direction in DIRECTIONS:
-            outputs = run_parallel([(c["id"], _iperf_argv(c, direction, options.duration)) for c in batch], timeout)
-            for client in batch:
-                alone.setdefault(client["id"], {})[direction] = _mbps(outputs[client["id"]], f"{client['id']} {direction}")
-    contention: dict[str, dict] = {}
-    if options.contention:  # every allocation of every uplink at once
+            # RTT under load: during the download of each allocation's first test (its first family alone).
+            pings = tuple(client for client, test in batch if direction == "download" and test == tests[client["id"]][0])
+            one = _Round(options, streams, direction, pings=pings)
+            got = one.run()
+            for client_id, rtt in one.rtt.items():
+                result["rtt"][client_id]["loaded"] = rtt
+            for client, test in batch:
+                goodput = round(sum(got[(client["id"], f)] for f in test), 3)
+                family_entry = result["by_family"].setdefault(client["id"], {d: {} for d in DIRECTIONS})[direction]
+                if len(test) == 1:
+                    family_entry[test[0]] = {"measured_mbps": goodput, "wire_mbps": one.wire.get(client["id"])}
+                if test == tests[client["id"]][-1]:  # every family at once (for one family: that one)
+                    result["alone"].setdefault(client["id"], {})[direction] = goodput
+                    result["wire_alone"].setdefault(client["id"], {})[direction] = one.wire.get(client["id"])
+    if options.contention:  # every allocation of every uplink at once, every family
+        streams = [(client, family) for client in clients for family in client["families"]]
         for direction in DIRECTIONS:
-            outputs = run_parallel([(c["id"], _iperf_argv(c, direction, options.duration)) for c in clients], timeout)
+            one = _Round(options, streams, direction)
+            got = one.run()
             for client in clients:
-                contention.setdefault(client["id"], {})[direction] = _mbps(outputs[client["id"]], f"{client['id']} {direction} (all of {client['uplink']} at once)")
-    return {"duration": options.duration, "alone": alone, "contention": contention}
+                result["contention"].setdefault(client["id"], {})[direction] = round(sum(got[(client["id"], f)] for f in client["families"]), 3)
+                result["wire_contention"].setdefault(client["id"], {})[direction] = one.wire.get(client["id"])
+    return result
