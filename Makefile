@@ -105,6 +105,7 @@ bench: setup ## benchmarks (not part of make test)
 	$(BIN)/python bench/check_bench.py
 	$(BIN)/python bench/apply_bench.py
 	$(BIN)/python bench/audit_bench.py
+	$(BIN)/python bench/verify_bench.py
 
 clean: ## remove the venv and generated files
 	rm -rf $(VENV) reports bench/out .pytest_cache .ruff_cache
