@@ -125,6 +125,57 @@ def sample() -> dict:
     }
 
 
+def wire(guaranteed: float, maximum: float, measured=None, wire_mbps=None, contention=None, contention_wire=None, **by_family: tuple) -> dict:
+    """A direction with the wire rates: by_family as ipv4=(goodput, wire)."""
+    families = {name: {"measured_mbps": got, "wire_mbps": l2} for name, (got, l2) in by_family.items()}
+    return rates(guaranteed, maximum, measured, contention) | {"wire_mbps": wire_mbps, "contention_wire_mbps": contention_wire, "by_family": families}
+
+
+TOLERANCE = {"max_low": 0.85, "max_high": 1.05, "guaranteed_min": 0.90, "wire_max_low": 0.97, "wire_max_high": 1.03, "wire_guaranteed_min": 0.97}
+NOT_ASKED = "tidak diminta (bandwidth_verify_measure=changed)"
+
+
+def wired() -> dict:
+    """A report with the wire rates: IPv4 only, IPv6 only, dual-stack, not measured with a reason, an older entry without the new keys, a dual-stack failure."""
+    report = sample()
+    report["tolerance"] = dict(TOLERANCE)
+    report["allocations"] = [
+        allocation(
+            "BW-2026-0001", "gw-samarinda", "isp-a", "Dinas Kesehatan Provinsi Kalimantan Timur", changed=True, github="budi-santoso",
+            families=["ipv4"], not_measured_reason=None, rtt_ms={"family": "ipv4", "idle": 0.08, "loaded": 41.7},
+            download=wire(50, 100, 95.6, 99.9, 50.2, 52.5, ipv4=(95.6, 99.9)),
+            upload=wire(20, 40, 38.2, 39.95, ipv4=(38.2, 39.95)),
+        ),
+        allocation(
+            "BW-2026-0002", "gw-samarinda", "isp-b", "Badan Pendapatan Daerah Provinsi Kalimantan Timur", changed=False, github="siti-aminah",
+            subnets=["2001:db8:20::/48"], families=["ipv6"], not_measured_reason=None, rtt_ms={"family": "ipv6", "idle": 0.09, "loaded": 35.2},
+            download=wire(40, 80, 75.5, 80.1, 38.9, 41.2, ipv6=(75.5, 80.1)),
+            upload=wire(15, 30, 28.3, 30.05, 14.6, 15.4, ipv6=(28.3, 30.05)),
+        ),
+        allocation(
+            "BW-2026-0003", "gw-balikpapan", "isp-a", "RSUD Dr. Kanujoso Djatiwibowo", changed=True, github=None,
+            subnets=["198.18.30.0/24", "2001:db8:30::/48"], families=["ipv4", "ipv6"], not_measured_reason=None, rtt_ms={"family": "ipv4", "idle": 0.1, "loaded": 52.3},
+            download=wire(100, 200, 190.4, 199.6, 98.9, 103.2, ipv4=(191.2, 199.8), ipv6=(188.3, 199.5)),
+            upload=wire(40, 60, 57.1, 59.9, 39.1, 41.3, ipv4=(57.3, 59.9), ipv6=(56.5, 59.8)),
+        ),
+        allocation(
+            "BW-2026-0004", "gw-balikpapan", "isp-a", "Dinas Pendidikan dan Kebudayaan Provinsi Kalimantan Timur", changed=True, github="rudi-h", verdict="not_measured",
+            families=["ipv4"], not_measured_reason=NOT_ASKED, rtt_ms=None, download=wire(25, 50), upload=wire(10, 20),
+        ),
+        allocation(  # written before the wire rates existed: judged on goodput
+            "BW-2026-0005", "gw-samarinda", "isp-a", "Dinas Perhubungan Provinsi Kalimantan Timur", changed=False, github=None,
+            download=rates(25, 50, 48.0, 26.0), upload=rates(10, 20, 19.2),
+        ),
+        allocation(
+            "BW-2026-0006", "gw-balikpapan", "isp-a", "Dinas Kominfo Provinsi Kalimantan Timur", changed=True, github="ani-w", verdict="fail",
+            subnets=["198.18.60.0/24", "2001:db8:60::/48"], families=["ipv4", "ipv6"], not_measured_reason=None, rtt_ms={"family": "ipv6", "idle": 0.12, "loaded": None},
+            download=wire(30, 60, 56.9, 59.8, 29.0, 30.4, ipv4=(57.2, 59.9), ipv6=(52.0, 55.1)),  # IPv6 alone 91.8% of max on the wire
+            upload=wire(10, 20, 19.1, 19.95, ipv4=(19.1, 19.95), ipv6=(18.8, 19.9)),
+        ),
+    ]  # fmt: skip
+    return report
+
+
 def hostile() -> dict:
     report = sample()
     report["allocations"].append(
@@ -204,6 +255,56 @@ def test_an_invalid_report_raises_and_writes_nothing(tmp_path: Path, change, mes
     assert not (tmp_path / "out").exists()
     if not any(word in message for word in ("not JSON", "appears", "timeline")):  # the schema itself rejects it too
         assert not jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER).is_valid(report)
+
+
+def schema_errors(report: dict) -> list[str]:
+    validator = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    return [".".join(str(p) for p in error.absolute_path) for error in validator.iter_errors(report)]
+
+
+def test_the_wire_keys_validate_and_older_reports_still_do(tmp_path: Path):
+    report = wired()
+    assert schema_errors(report) == [] and schema_errors(sample()) == []
+    assert "wire_mbps" not in report["allocations"][4]["download"] and "families" not in report["allocations"][4]  # the older entry
+    document = json.loads(written(report, tmp_path)["report.json"].read_text(encoding="utf-8"))
+    assert document == report
+    assert document["tolerance"] == TOLERANCE
+    dual = document["allocations"][2]
+    assert dual["families"] == ["ipv4", "ipv6"] and sorted(dual["download"]["by_family"]) == ["ipv4", "ipv6"]
+    assert document["allocations"][3]["download"]["by_family"] == {} and document["allocations"][3]["not_measured_reason"] == NOT_ASKED
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (lambda r: r["tolerance"].update(wire_max_low="0.97"), "tolerance.wire_max_low"),
+        (lambda r: r["tolerance"].update(wire_guaranteed_min=-0.1), "tolerance.wire_guaranteed_min"),
+        (lambda r: r["allocations"][2].update(families=["ipv6", "ipv4"]), "allocations.2.families"),  # ipv4 first
+        (lambda r: r["allocations"][0].update(families=["ipv4", "ipv4"]), "allocations.0.families"),
+        (lambda r: r["allocations"][0].update(families=[]), "allocations.0.families"),
+        (lambda r: r["allocations"][0].update(families="ipv4"), "allocations.0.families"),
+        (lambda r: r["allocations"][3].update(not_measured_reason=7), "allocations.3.not_measured_reason"),
+        (lambda r: r["allocations"][3].update(not_measured_reason="x" * 2001), "allocations.3.not_measured_reason"),
+        (lambda r: r["allocations"][0].update(rtt_ms={"family": "ipv4", "idle": 0.1}), "allocations.0.rtt_ms"),
+        (lambda r: r["allocations"][0].update(rtt_ms={"family": "inet", "idle": 0.1, "loaded": 2}), "allocations.0.rtt_ms"),
+        (lambda r: r["allocations"][0].update(rtt_ms={"family": "ipv4", "idle": -0.1, "loaded": 2}), "allocations.0.rtt_ms"),
+        (lambda r: r["allocations"][0].update(rtt_ms={"family": "ipv4", "idle": 0.1, "loaded": "2"}), "allocations.0.rtt_ms"),
+        (lambda r: r["allocations"][0]["download"].update(wire_mbps=-1), "allocations.0.download.wire_mbps"),
+        (lambda r: r["allocations"][0]["upload"].update(contention_wire_mbps="fast"), "allocations.0.upload.contention_wire_mbps"),
+        (lambda r: r["allocations"][0]["download"].update(by_family=[]), "allocations.0.download.by_family"),
+        (lambda r: r["allocations"][2]["download"]["by_family"]["ipv6"].update(wire_mbps=-0.5), "allocations.2.download.by_family.ipv6.wire_mbps"),
+        (lambda r: r["allocations"][2]["download"]["by_family"]["ipv6"].pop("wire_mbps"), "allocations.2.download.by_family.ipv6"),
+        (lambda r: r["allocations"][2]["upload"]["by_family"].update(ipv4=None), "allocations.2.upload.by_family.ipv4"),
+    ],
+)
+def test_the_wire_keys_have_exact_types(tmp_path: Path, change, where):
+    report = wired()
+    change(report)
+    assert schema_errors(report) and all(path.startswith(where) for path in schema_errors(report)), schema_errors(report)
+    with pytest.raises(ValueError, match="report does not match") as caught:
+        reports.write_all(report, tmp_path / "out")
+    assert f"{where}: " in str(caught.value) or f"{where}." in str(caught.value)
+    assert not (tmp_path / "out").exists()
 
 
 def test_markdown_summary_in_bahasa(tmp_path: Path):
