@@ -582,3 +582,113 @@ def test_the_letter_cuts_a_long_reason(tmp_path: Path):
     assert "penyebab: " + "x" * 299 + "…. Tim Teknis" in letter and "x" * 300 not in letter
     letter = docx_text(written(unapplied(None), tmp_path / "none")["Laporan_Penyelesaian_Tugas_BW-2026-0003.docx"])
     assert "gagal diterapkan; penyebab tidak tercatat. Tim Teknis" in letter
+
+
+def judged(download: dict, upload: dict | None = None, families: list[str] | None = None, tolerance: dict | None = TOLERANCE) -> str:
+    both = families == ["ipv4", "ipv6"]
+    entry = {"download": download, "upload": upload or wire(20, 40, 38.2, 39.95, ipv4=(38.2, 39.95), **({"ipv6": (37.7, 39.9)} if both else {}))}
+    if families is not None:
+        entry["families"] = families
+    return reports.verdict(entry, tolerance)
+
+
+@pytest.mark.parametrize(
+    ("download", "expected"),
+    [
+        # Alone, on the wire: 97-103% of max (0.969, 0.97, 1.03, 1.031 x 100 Mbit/s).
+        (wire(50, 100, 93.0, 96.9, ipv4=(93.0, 96.9)), "fail"),
+        (wire(50, 100, 93.1, 97.0, ipv4=(93.1, 97.0)), "pass"),
+        (wire(50, 100, 98.4, 103.0, ipv4=(98.4, 103.0)), "pass"),
+        (wire(50, 100, 98.5, 103.1, ipv4=(98.5, 103.1)), "fail"),
+        # At the bound in kbit although the float product lies beyond it: 0.97 * 6.9 = 6.6930000000000005, 1.03 * 1.9 = 1.9569999999999999.
+        (wire(1, 6.9, 6.4, 6.693), "pass"),
+        (wire(1, 6.9, 6.4, 6.692), "fail"),
+        (wire(1, 1.9, 1.87, 1.957), "pass"),
+        (wire(1, 1.9, 1.87, 1.958), "fail"),
+        # Together, on the wire: at least 97% of guaranteed (0.969 and 0.97 x 50).
+        (wire(50, 100, 95.6, 99.9, 46.4, 48.45, ipv4=(95.6, 99.9)), "fail"),
+        (wire(50, 100, 95.6, 99.9, 46.5, 48.5, ipv4=(95.6, 99.9)), "pass"),
+        # The wire rate decides, not the goodput: 95.5% goodput is a full class; 90% goodput with 96% on the wire is not.
+        (wire(50, 100, 95.5, 99.8), "pass"),
+        (wire(50, 100, 90.0, 96.0), "fail"),
+        # One family alone below the band fails the allocation, whatever the direction's figure.
+        (wire(50, 100, 95.6, 99.9, ipv4=(95.6, 99.9), ipv6=(90.0, 96.9)), "fail"),
+        # Without a wire rate (older reports), goodput against the old band: 85-105% of max, 90% of guaranteed together.
+        (rates(50, 100, 84.9), "fail"),
+        (rates(50, 100, 85.0), "pass"),
+        (rates(50, 100, 105.0, 45.0), "pass"),
+        (rates(50, 100, 105.1), "fail"),
+        (rates(50, 100, 95.2, 44.9), "fail"),
+        # A figure without its wire rate falls back alone: the contention goodput with no contention wire rate.
+        (wire(50, 100, 95.6, 99.9, 44.9, None), "fail"),
+        (wire(50, 100, 95.6, 99.9, 45.0, None), "pass"),
+        # Not measured: no figure alone; a family entry without figures.
+        (wire(50, 100), "not_measured"),
+        (wire(50, 100, None, None, 50.2, 52.5), "not_measured"),
+        (wire(50, 100, 95.6, 99.9, ipv4=(None, None)), "not_measured"),
+    ],
+)
+def test_verdict_on_the_band(download: dict, expected: str):
+    assert judged(download, families=["ipv4", "ipv6"] if "ipv6" in download.get("by_family", {}) else ["ipv4"]) == expected
+
+
+def test_verdict_of_a_dual_stack_allocation_needs_both_families():
+    both = wire(50, 100, 95.6, 99.9, ipv4=(95.8, 99.9), ipv6=(94.3, 99.7))
+    up = wire(20, 40, 38.2, 39.95, ipv4=(38.2, 39.95), ipv6=(37.7, 39.9))
+    assert judged(both, up, families=["ipv4", "ipv6"]) == "pass"
+    only_v4 = wire(50, 100, 95.6, 99.9, ipv4=(95.8, 99.9))
+    assert judged(only_v4, up, families=["ipv4", "ipv6"]) == "not_measured"  # measured together, never over IPv6 alone
+    assert judged(wire(50, 100, 95.6, 99.9), up, families=["ipv4", "ipv6"]) == "not_measured"  # by_family {}
+    # One family: the direction's own figure is that family's; by_family may be empty.
+    assert judged(wire(50, 100, 95.6, 99.9), families=["ipv4"]) == "pass"
+    # An upload failing over IPv6 alone, the download passing.
+    assert judged(both, wire(20, 40, 38.2, 39.95, ipv4=(38.2, 39.95), ipv6=(37.0, 38.7)), families=["ipv4", "ipv6"]) == "fail"
+
+
+def test_verdict_takes_the_reports_tolerance():
+    download = wire(50, 100, 93.1, 97.0)
+    assert judged(download) == "pass" and judged(download, tolerance=None) == "pass"
+    assert judged(download, tolerance=TOLERANCE | {"wire_max_low": 0.98}) == "fail"
+    assert judged(rates(50, 100, 86.0), tolerance={"max_low": 0.9}) == "fail"  # the other keys from reports.TOLERANCE
+    assert reports.TOLERANCE == TOLERANCE
+    assert [reports.verdict(a, TOLERANCE) for a in wired()["allocations"]] == [a["verdict"] for a in wired()["allocations"]]
+
+
+def test_families_of_subnets():
+    import ipaddress
+
+    assert reports.families(["198.18.10.0/24"]) == ["ipv4"]
+    assert reports.families(["2001:db8:10::/48"]) == ["ipv6"]
+    assert reports.families(["2001:db8:10::/48", "198.18.10.0/24", "198.18.11.0/24"]) == ["ipv4", "ipv6"]
+    assert reports.families([ipaddress.ip_network("2001:db8::/48"), ipaddress.ip_network("198.18.0.0/24")]) == ["ipv4", "ipv6"]
+    assert reports.families([]) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda r: r["allocations"][0]["download"].update(wire_mbps=96.9), 'allocations.0.verdict: "pass", but its figures say "fail"'),
+        (lambda r: r["allocations"][2]["upload"]["by_family"].pop("ipv6"), 'allocations.2.verdict: "pass", but its figures say "not_measured"'),
+        (lambda r: r["allocations"][1]["upload"].update(measured_mbps=None, wire_mbps=None), 'allocations.1.verdict: "pass", but its figures say "not_measured"'),
+        (lambda r: r["allocations"][4]["download"].update(measured_mbps=40.0), 'allocations.4.verdict: "pass", but its figures say "fail"'),  # the older entry: goodput
+        (lambda r: r["allocations"][0].update(not_measured_reason=NOT_ASKED), 'allocations.0.verdict: "pass" with a not_measured_reason'),
+        (lambda r: r["allocations"][0]["download"]["by_family"].update(ipv6={"measured_mbps": 1, "wire_mbps": 1}), 'allocations.0.download.by_family: "ipv6" is not one of its families'),
+        (lambda r: r["allocations"][1].update(rtt_ms={"family": "ipv4", "idle": 0.1, "loaded": 1}), 'allocations.1.rtt_ms.family: "ipv4" is not one of its families'),
+    ],
+)
+def test_a_pass_its_figures_do_not_support_is_refused(tmp_path: Path, change, message):
+    report = wired()
+    change(report)
+    assert schema_errors(report) == []  # what the schema cannot see
+    with pytest.raises(ValueError, match="report does not match") as caught:
+        reports.write_all(report, tmp_path / "out")
+    assert message in str(caught.value)
+    assert not (tmp_path / "out").exists()
+    # A fail is the caller's to give, whatever the figures (asked to measure and nothing measured: fail); a family not its own never fits.
+    for item in report["allocations"]:
+        item["verdict"] = "fail"
+    if "families" in message:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            reports.validate(report)
+    else:
+        assert reports.validate(report)

@@ -8,6 +8,7 @@ without control characters in the DOCX. The only @mentions are requester GitHub 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
 import math
 import os
@@ -86,6 +87,8 @@ def validate(report) -> dict:
         ids = Counter(a["id"] for a in data["allocations"])
         problems += [f"allocations: id {i} appears {n} times" for i, n in sorted(ids.items()) if n > 1]
         problems += _passed_unapplied(data)
+        problems += _unsupported_passes(data)
+        problems += _foreign_families(data)
     if problems:
         shown = problems[:20] + ([f"... and {len(problems) - 20} more"] if len(problems) > 20 else [])
         raise ValueError(f"report does not match schemas/{SCHEMA.name}: " + "; ".join(shown))
@@ -102,6 +105,35 @@ def _passed_unapplied(data: dict) -> list[str]:
     ]
 
 
+def _unsupported_passes(data: dict) -> list[str]:
+    """A pass is what its own figures say against the report's tolerance: nothing unmeasured passes, quietly or otherwise."""
+    problems = []
+    for i, allocation in enumerate(data["allocations"]):
+        if allocation["verdict"] != "pass":
+            continue
+        if allocation.get("not_measured_reason") is not None:
+            problems.append(f'allocations.{i}.verdict: "pass" with a not_measured_reason')
+        elif (found := verdict(allocation, data.get("tolerance"))) != "pass":
+            problems.append(f'allocations.{i}.verdict: "pass", but its figures say {json.dumps(found)} against the tolerance')
+    return problems
+
+
+def _foreign_families(data: dict) -> list[str]:
+    """Figures per family and the RTT's family are families of the allocation's subnets (where the report lists them)."""
+    problems = []
+    for i, allocation in enumerate(data["allocations"]):
+        if "families" not in allocation:
+            continue
+        own = set(allocation["families"])
+        for name in DIRECTIONS:
+            foreign = [key for key in allocation[name].get("by_family") or {} if key not in own]
+            problems += [f"allocations.{i}.{name}.by_family: {json.dumps(key)} is not one of its families {allocation['families']}" for key in foreign]
+        rtt = allocation.get("rtt_ms")
+        if rtt and rtt["family"] not in own:
+            problems.append(f"allocations.{i}.rtt_ms.family: {json.dumps(rtt['family'])} is not one of its families {allocation['families']}")
+    return problems
+
+
 def _bad_times(data: dict) -> list[str]:
     """Times the pattern lets through but the calendar does not (2026-13-45T25:00:00)."""
     found = [(key, data[key]) for key in ("started", "finished")]
@@ -114,6 +146,72 @@ def _bad_times(data: dict) -> list[str]:
         except ValueError:
             problems.append(f"{where}: {json.dumps(value)} is not a valid date and time")
     return problems
+
+
+# --- verdict ----------------------------------------------------------------------------------------------------------
+
+# The pass band, as ratios. The wire rate (layer 2: the bytes the allocation's HTB class counts, Ethernet header included,
+# which is what the shaper limits): alone within [wire_max_low, wire_max_high] x max_mbps, with every allocation of the
+# uplink at once at least wire_guaranteed_min x guaranteed_mbps. The goodput band (iperf3's TCP payload, about 95% of the
+# wire rate) judges a figure without a wire rate: reports written before the wire rates were read.
+TOLERANCE = {"max_low": 0.85, "max_high": 1.05, "guaranteed_min": 0.90, "wire_max_low": 0.97, "wire_max_high": 1.03, "wire_guaranteed_min": 0.97}
+# Rates have 3 decimals, the band is a product of floats: 0.97 * 6.9 is 6.6930000000000005, and 6.693 Mbit/s is 97% of 6.9.
+_EPSILON = 1e-9
+
+
+def families(subnets) -> list[str]:
+    """The address families of subnets (text or ipaddress networks), ipv4 first: the report's `families`."""
+    found = {ipaddress.ip_network(str(s), strict=False).version for s in subnets}
+    return [f"ipv{version}" for version in (4, 6) if version in found]
+
+
+def verdict(allocation: dict, tolerance: dict | None = None) -> str:
+    """The verdict pass, fail or not_measured from one allocation's figures; "not_applied" is the caller's (it depends on the apply).
+
+    Measured: each direction has a figure alone (measured_mbps or wire_mbps), and so has each family in by_family; a
+    dual-stack allocation (two `families`) whose directions carry by_family needs both families there. Then each figure
+    alone (the direction's, and each family's) is judged by its wire rate, within [wire_max_low, wire_max_high] x max_mbps,
+    or, without one, by its goodput within [max_low, max_high] x max_mbps; under contention, contention_wire_mbps at least
+    wire_guaranteed_min x guaranteed_mbps, or, without it, contention_mbps at least guaranteed_min x guaranteed_mbps (no
+    contention figure: no contention test). `tolerance` is the report's; a key it lacks is taken from TOLERANCE.
+    """
+    band = {**TOLERANCE, **(tolerance or {})}
+    dual = len(allocation.get("families") or ()) > 1
+    alone = {}
+    for name in DIRECTIONS:
+        direction = allocation[name]
+        by_family = direction.get("by_family")
+        wanted = set(by_family or ()) | (set(allocation["families"]) if dual and by_family is not None else set())
+        figures = [direction] + [(by_family or {}).get(family) or {} for family in sorted(wanted)]
+        if not all(_measured(figure) for figure in figures):
+            return "not_measured"
+        alone[name] = figures
+    for name in DIRECTIONS:
+        direction = allocation[name]
+        maximum, guaranteed = direction["max_mbps"], direction["guaranteed_mbps"]
+        for figure in alone[name]:
+            wire = figure.get("wire_mbps")
+            if wire is not None:
+                low, high, value = band["wire_max_low"], band["wire_max_high"], wire
+            else:
+                low, high, value = band["max_low"], band["max_high"], figure["measured_mbps"]
+            if not (_at_least(value, low * maximum) and _at_least(high * maximum, value)):
+                return "fail"
+        together, together_wire = direction.get("contention_mbps"), direction.get("contention_wire_mbps")
+        if together_wire is not None:
+            if not _at_least(together_wire, band["wire_guaranteed_min"] * guaranteed):
+                return "fail"
+        elif together is not None and not _at_least(together, band["guaranteed_min"] * guaranteed):
+            return "fail"
+    return "pass"
+
+
+def _measured(figure: dict) -> bool:
+    return figure.get("measured_mbps") is not None or figure.get("wire_mbps") is not None
+
+
+def _at_least(value: float, bound: float) -> bool:
+    return value >= bound - _EPSILON * max(1.0, abs(bound), abs(value))
 
 
 # --- shared formatting --------------------------------------------------------------------------------------------------
