@@ -313,10 +313,13 @@ def test_markdown_summary_in_bahasa(tmp_path: Path):
     assert "commit `0123456`" in text
     assert "Waktu mulai: 28 November 2026 pukul 09.02 WITA · selesai: 28 November 2026 pukul 09.05 WITA" in text
     assert "**Hasil: 1 alokasi gagal.** (2 lulus, 1 gagal, 1 tidak diukur; 0 drift)" in text
-    assert "| ID | Pengguna Bandwidth | Gateway / Uplink | Unduh dikonfigurasi (jaminan / maks) | Unduh terukur | Unggah dikonfigurasi (jaminan / maks) | Unggah terukur | Hasil |" in text
-    assert "| BW-2026-0001 (diubah) | Dinas Kesehatan Provinsi Kalimantan Timur | gw-samarinda / isp-a | 50 / 100 | 95,2 (bersama 51) | 20 / 40 | 38,125 | Lulus |" in text
-    assert "| BW-2026-0003 (diubah) | RSUD Dr. Kanujoso Djatiwibowo | gw-balikpapan / isp-a | 100 / 200 | 120,5 (bersama 70,25) | 40 / 60 | 57 (bersama 39,5) | **Gagal** |" in text
-    assert "| BW-2026-0004 | Dinas Pendidikan dan Kebudayaan Provinsi Kalimantan Timur | gw-balikpapan / isp-a | 25 / 50 | - | 10 / 20 | - | Tidak diukur |" in text
+    assert (
+        "| ID | Pengguna Bandwidth | Gateway / Uplink | Unduh dikonfigurasi (jaminan / maks) | Unduh di kabel (L2) / iperf3 | Unggah dikonfigurasi (jaminan / maks) "
+        "| Unggah di kabel (L2) / iperf3 | RTT idle → beban (ms) | Hasil |"
+    ) in text
+    assert "| BW-2026-0001 (diubah) | Dinas Kesehatan Provinsi Kalimantan Timur | gw-samarinda / isp-a | 50 / 100 | - / 95,2 (bersama - / 51) | 20 / 40 | - / 38,125 | - | Lulus |" in text
+    assert "| BW-2026-0003 (diubah) | RSUD Dr. Kanujoso Djatiwibowo | gw-balikpapan / isp-a | 100 / 200 | - / 120,5 (bersama - / 70,25) | 40 / 60 | - / 57 (bersama - / 39,5) | - | **Gagal** |" in text
+    assert "| BW-2026-0004 | Dinas Pendidikan dan Kebudayaan Provinsi Kalimantan Timur | gw-balikpapan / isp-a | 25 / 50 | - | 10 / 20 | - | - | Tidak diukur |" in text
     assert "Gateway: gw-balikpapan tidak berubah, gw-samarinda diubah (1 perintah tc)." in text
     # Only the requesters of changed allocations are mentioned; BW-2026-0003 has no login.
     assert "Pemohon: @budi-santoso\n" in text
@@ -404,7 +407,7 @@ def test_hostile_text_shows_literally_everywhere(tmp_path: Path):
     assert "@octocat" not in text
     assert "Pemohon: @budi-santoso, @lina-m\n" in text
     row = next(line for line in text.splitlines() if line.startswith("| BW-2026-0005"))
-    assert row.count(" | ") == 7  # no cell split by the text
+    assert row.count(" | ") == 8  # no cell split by the text
 
     html = files["report.html"].read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt; **x** @octocat [a](http&#58;//evil)" in html
@@ -489,10 +492,13 @@ def test_not_applied_validates_and_the_markdown_names_the_gateway(tmp_path: Path
     )
     assert reason in text
     assert "<script>" not in text and "**x**" not in text and "@octocat" not in text and "\x07" not in text
-    assert "| BW-2026-0003 (diubah) | RSUD Dr. Kanujoso Djatiwibowo | gw-balikpapan / isp-a | 100 / 200 | 120,5 (bersama 70,25) | 40 / 60 | 57 (bersama 39,5) | **Belum diterapkan** |" in text
-    assert "| BW-2026-0004 | Dinas Pendidikan dan Kebudayaan Provinsi Kalimantan Timur | gw-balikpapan / isp-a | 25 / 50 | - | 10 / 20 | - | **Belum diterapkan** |" in text
+    assert (
+        "| BW-2026-0003 (diubah) | RSUD Dr. Kanujoso Djatiwibowo | gw-balikpapan / isp-a | 100 / 200 | - / 120,5 (bersama - / 70,25) | 40 / 60 | - / 57 (bersama - / 39,5) | - | **Belum diterapkan** |"
+        in text
+    )
+    assert "| BW-2026-0004 | Dinas Pendidikan dan Kebudayaan Provinsi Kalimantan Timur | gw-balikpapan / isp-a | 25 / 50 | - | 10 / 20 | - | - | **Belum diterapkan** |" in text
     # The other gateway's allocations keep their verdicts.
-    assert "| BW-2026-0001 (diubah) | Dinas Kesehatan Provinsi Kalimantan Timur | gw-samarinda / isp-a | 50 / 100 | 95,2 (bersama 51) | 20 / 40 | 38,125 | Lulus |" in text
+    assert "| BW-2026-0001 (diubah) | Dinas Kesehatan Provinsi Kalimantan Timur | gw-samarinda / isp-a | 50 / 100 | - / 95,2 (bersama - / 51) | 20 / 40 | - / 38,125 | - | Lulus |" in text
     assert "Lulus |" in text.split("| BW-2026-0002 |")[1].splitlines()[0]
 
 
@@ -692,3 +698,74 @@ def test_a_pass_its_figures_do_not_support_is_refused(tmp_path: Path, change, me
             reports.validate(report)
     else:
         assert reports.validate(report)
+
+
+def test_markdown_with_the_wire_rates_matches_the_expected_sample(tmp_path: Path):
+    # To update after an intended change: copy report.md of this report to tests/expected/report-wire.md.
+    text = written(wired(), tmp_path)["report.md"].read_text(encoding="utf-8")
+    assert text == (EXPECTED / "report-wire.md").read_text(encoding="utf-8")
+
+
+def test_markdown_shows_goodput_wire_rate_families_rtt_and_the_reason(tmp_path: Path):
+    text = written(wired(), tmp_path)["report.md"].read_text(encoding="utf-8")
+    rows = {line.split(" | ")[0].removeprefix("| ").split(" ")[0]: line.split(" | ") for line in text.splitlines() if line.startswith("| BW-")}
+    assert all(len(cells) == 9 for cells in rows.values())
+    # IPv4 only: wire / goodput, together in brackets; one family, so no figures per family; RTT idle -> loaded.
+    assert rows["BW-2026-0001"][4:8] == ["99,9 / 95,6 (bersama 52,5 / 50,2)", "20 / 40", "39,95 / 38,2", "0,08 → 41,7"]
+    assert rows["BW-2026-0002"][4] == "80,1 / 75,5 (bersama 41,2 / 38,9)" and rows["BW-2026-0002"][7] == "0,09 → 35,2"
+    # Dual-stack: both families at once, then each alone; the RTT names its family.
+    assert rows["BW-2026-0003"][4] == "199,6 / 190,4 (bersama 103,2 / 98,9)<br>IPv4 199,8 / 191,2 · IPv6 199,5 / 188,3"
+    assert rows["BW-2026-0003"][6] == "59,9 / 57,1 (bersama 41,3 / 39,1)<br>IPv4 59,9 / 57,3 · IPv6 59,8 / 56,5"
+    assert rows["BW-2026-0003"][7] == "0,1 → 52,3 (IPv4)"
+    # Not measured, with its reason (escaped for Markdown); an older entry shows its goodput only.
+    assert rows["BW-2026-0004"][4:9] == ["-", "10 / 20", "-", "-", "Tidak diukur: tidak diminta (bandwidth\\_verify\\_measure=changed) |"]
+    assert rows["BW-2026-0005"][4:8] == ["- / 48 (bersama - / 26)", "10 / 20", "- / 19,2", "-"]
+    assert rows["BW-2026-0006"][4].endswith("<br>IPv4 59,9 / 57,2 · IPv6 55,1 / 52") and rows["BW-2026-0006"][8] == "**Gagal** |"
+    assert rows["BW-2026-0006"][7] == "0,12 → - (IPv6)"
+    # The footnote: how goodput and wire rate relate, the band on the wire (and goodput for the older entry), the RTT.
+    note = next(line for line in text.splitlines() if line.startswith("Angka dalam Mbit/s"))
+    for words in (
+        "termasuk header Ethernet 14 byte per paket; laju inilah yang dibatasi shaper",
+        "muatan TCP saja tanpa header IP dan TCP (header IPv6 20 byte lebih panjang daripada IPv4)",
+        "pada MTU 1500 byte goodput sekitar 95% dari laju di kabel",
+        "Lulus bila laju di kabel (L2) 97%-103% dari maksimum saat sendiri (juga tiap keluarga alamat) dan minimal 97% dari jaminan saat dipakai bersama "
+        "(angka tanpa laju di kabel: iperf3 85%-105% dari maksimum dan minimal 90% dari jaminan saat bersama).",
+        "di lab (antrean pfifo) RTT saat beban memang naik (bufferbloat), di produksi fq_codel menjaganya tetap rendah.",
+    ):
+        assert words in note, words
+    # Without the older entry, no goodput band.
+    report = wired()
+    del report["allocations"][4]
+    assert "angka tanpa laju di kabel" not in reports.render_markdown(report)
+
+
+def result_line(report: dict) -> str:
+    return reports.render_markdown(report).split("**Hasil: ")[1].split("**")[0]
+
+
+def test_the_result_never_says_all_passed_with_an_allocation_not_measured():
+    report = wired()
+    del report["allocations"][5]  # the failure: four pass, one not measured
+    assert result_line(report) == "4 alokasi lulus, 1 tidak diukur (1 karena tidak diminta (bandwidth\\_verify\\_measure=changed))."
+    assert reports.result_text(report) == "4 alokasi lulus, 1 tidak diukur (1 karena tidak diminta (bandwidth_verify_measure=changed))"
+    # Reasons counted, the most frequent first; one without a reason said so.
+    for i, reason in enumerate(["tidak ada klien lab", "tidak ada klien lab", None, NOT_ASKED, "tidak ada klien lab"], start=7):
+        extra = allocation(f"BW-2026-{i:04d}", "gw-samarinda", "isp-a", "Dinas X", changed=False, github=None, verdict="not_measured", not_measured_reason=reason)
+        report["allocations"].append(extra | {"download": wire(5, 10), "upload": wire(5, 10)})
+    assert reports.result_text(report) == "4 alokasi lulus, 6 tidak diukur (3 karena tidak ada klien lab; 2 karena tidak diminta (bandwidth_verify_measure=changed); 1 tanpa alasan tercatat)"
+    # Nothing measured: never "semua"; an older report without reasons as before.
+    for item in report["allocations"]:
+        item.update(verdict="not_measured", not_measured_reason="produksi: hanya pembacaan ulang")
+    assert result_line(report) == "tidak ada alokasi yang diukur (10 karena produksi&#58; hanya pembacaan ulang)."
+    older = sample()
+    del older["allocations"][2]  # the failure
+    assert reports.result_text(older) == "2 alokasi lulus, 1 tidak diukur"
+    # Whatever mix of verdicts: "semua" only when every allocation passed.
+    for verdicts in (["pass", "not_measured"], ["not_measured"], ["pass", "pass", "not_measured"], ["pass", "fail", "not_measured"], ["pass", "pass"]):
+        mixed = sample()
+        mixed["allocations"] = [dict(older["allocations"][0], id=f"BW-2026-{i:04d}", verdict=v) for i, v in enumerate(verdicts, start=1)]
+        for item in mixed["allocations"]:
+            if item["verdict"] == "not_measured":
+                item["download"] = item["upload"] = rates(1, 2)
+        says_all = "semua" in result_line(mixed)
+        assert says_all == (set(verdicts) == {"pass"}), (verdicts, result_line(mixed))

@@ -34,6 +34,8 @@ MAX_DRIFT_LINES = 50
 MAX_NOT_APPLIED_LINES = 20
 MAX_REASON = 200  # characters of an apply error shown in report.md (report.html and report.json hold it whole)
 MAX_MENTIONS = 50
+MAX_REASONS_SHOWN = 5  # distinct reasons for not measuring named in the result line
+FAMILY = {"ipv4": "IPv4", "ipv6": "IPv6"}
 
 # The SOP's ten steps: number, short description, Mutu Baku (standard time).
 STEPS = (
@@ -286,6 +288,49 @@ def measured(direction: dict) -> str:
     return text
 
 
+def pair(wire: float | None, goodput: float | None) -> str:
+    """A figure on the wire (L2) and as iperf3 goodput: '99,9 / 95,6'; '-' when neither was measured."""
+    if wire is None and goodput is None:
+        return "-"
+    return f"{rate(wire)} / {rate(goodput)}"
+
+
+def measured_pair(direction: dict) -> str:
+    """Alone and, where measured, together: '99,9 / 95,6 (bersama 52,5 / 50,2)' (L2 / iperf3)."""
+    text = pair(direction.get("wire_mbps"), direction.get("measured_mbps"))
+    if direction.get("contention_wire_mbps") is not None or direction.get("contention_mbps") is not None:
+        text += f" (bersama {pair(direction.get('contention_wire_mbps'), direction.get('contention_mbps'))})"
+    return text
+
+
+def dual_stack(allocation: dict) -> bool:
+    return len(allocation.get("families") or ()) > 1
+
+
+def per_family(allocation: dict, direction: dict) -> list[str]:
+    """A dual-stack allocation's figures per family alone: ['IPv4 99,8 / 95,8', 'IPv6 -']; [] for one family, or nothing measured."""
+    if not dual_stack(allocation) or measured_pair(direction) == "-":
+        return []
+    by_family = direction.get("by_family") or {}
+    return [f"{FAMILY[f]} {pair((by_family.get(f) or {}).get('wire_mbps'), (by_family.get(f) or {}).get('measured_mbps'))}" for f in allocation["families"]]
+
+
+def milliseconds(value: float | None) -> str:
+    """0.084 -> '0,08'; 41.73 -> '41,7' (ms, Indonesian notation); None -> '-'."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    return id_mbps(round(round(value, 2 if value < 10 else 1) * 1000))
+
+
+def rtt_text(allocation: dict) -> str:
+    """Idle -> under load, in ms: '0,08 → 41,7', with the family for a dual-stack allocation; '-' when not measured."""
+    rtt = allocation.get("rtt_ms")
+    if not rtt or (rtt.get("idle") is None and rtt.get("loaded") is None):
+        return "-"
+    text = f"{milliseconds(rtt.get('idle'))} → {milliseconds(rtt.get('loaded'))}"
+    return text + (f" ({FAMILY.get(rtt.get('family'), '?')})" if dual_stack(allocation) else "")
+
+
 def periode_text(allocation: dict) -> str:
     start, end = allocation.get("start"), allocation.get("end")
     if not start:
@@ -306,13 +351,68 @@ def github_login(allocation: dict) -> str | None:
 
 
 def tolerance_text(report: dict) -> str | None:
+    """The pass band in words: on the wire where the report has the wire band, and the goodput band where a figure lacks a wire rate."""
     tolerance = report.get("tolerance") or {}
+    wire = all(k in tolerance for k in ("wire_max_low", "wire_max_high", "wire_guaranteed_min"))
+    if wire:
+        text = (
+            f"laju di kabel (L2) {_percent(tolerance['wire_max_low'])}-{_percent(tolerance['wire_max_high'])} dari maksimum saat sendiri "
+            f"(juga tiap keluarga alamat) dan minimal {_percent(tolerance['wire_guaranteed_min'])} dari jaminan saat dipakai bersama"
+        )
+        if all(k in tolerance for k in ("max_low", "max_high", "guaranteed_min")) and _goodput_only(report):
+            text += (
+                f" (angka tanpa laju di kabel: iperf3 {_percent(tolerance['max_low'])}-{_percent(tolerance['max_high'])} dari maksimum "
+                f"dan minimal {_percent(tolerance['guaranteed_min'])} dari jaminan saat bersama)"
+            )
+        return text
+    return _goodput_band(tolerance)
+
+
+def _goodput_only(report: dict) -> bool:
+    """Does any figure have a goodput but no wire rate (an allocation of an older report, or counters not read)?"""
+    for allocation in report["allocations"]:
+        for name in DIRECTIONS:
+            direction = allocation[name]
+            figures = [(direction.get("wire_mbps"), direction.get("measured_mbps")), (direction.get("contention_wire_mbps"), direction.get("contention_mbps"))]
+            figures += [(f.get("wire_mbps"), f.get("measured_mbps")) for f in (direction.get("by_family") or {}).values()]
+            if any(wire is None and goodput is not None for wire, goodput in figures):
+                return True
+    return False
+
+
+def _goodput_band(tolerance: dict) -> str | None:
     parts = []
     if "max_low" in tolerance and "max_high" in tolerance:
         parts.append(f"terukur {_percent(tolerance['max_low'])}-{_percent(tolerance['max_high'])} dari maksimum")
     if "guaranteed_min" in tolerance:
         parts.append(f"saat dipakai bersama minimal {_percent(tolerance['guaranteed_min'])} dari jaminan")
     return "; ".join(parts) or None
+
+
+# How the two rates relate (the figures of TCP over Ethernet at 1500-byte MTU, with TCP timestamps, as Linux sends).
+NOTE_WIRE = (
+    "Di kabel (L2): laju yang dihitung kelas HTB alokasi di gateway (penghitung byte tc), termasuk header Ethernet 14 byte per paket; "
+    "laju inilah yang dibatasi shaper. iperf3: goodput, yaitu muatan TCP saja tanpa header IP dan TCP (header IPv6 20 byte lebih panjang "
+    "daripada IPv4), sehingga pada MTU 1500 byte goodput sekitar 95% dari laju di kabel (IPv4: 1448 dari 1514 byte per paket, 95,6%; "
+    "IPv6: 1428 dari 1514 byte, 94,3%)."
+)
+NOTE_RTT = (
+    "RTT: waktu pulang-pergi ping dari klien alokasi melalui gateway ke servernya, saat idle → saat unduhan alokasi itu jenuh; "
+    "di lab (antrean pfifo) RTT saat beban memang naik (bufferbloat), di produksi fq_codel menjaganya tetap rendah."
+)
+
+
+def footnote(report: dict) -> list[str]:
+    """The sentences under the table of results, in Bahasa Indonesia: units, the two rates, the pass band, the RTT."""
+    lines = [
+        "Angka dalam Mbit/s, di kabel (L2) / iperf3; terukur: satu alokasi sendiri (dual-stack: IPv4 dan IPv6 sekaligus, "
+        "lalu tiap keluarga alamat sendiri); bersama: semua alokasi satu uplink sekaligus.",
+        NOTE_WIRE,
+    ]
+    if tolerance_text(report):
+        lines.append(f"Lulus bila {tolerance_text(report)}.")
+    lines.append(NOTE_RTT)
+    return lines
 
 
 def _percent(ratio: float) -> str:
@@ -355,8 +455,29 @@ def reason_text(gateway: dict) -> str:
     return gateway.get("reason") or "penyebab tidak tercatat"
 
 
-def result_text(report: dict) -> str:
-    """The one-line verdict of the whole run: all passed, gateways not applied, N failed, drift."""
+def unmeasured_text(report: dict, quote=str) -> str:
+    """'3 tidak diukur (2 karena tidak diminta (...); 1 karena tidak ada klien lab)': the reasons counted (quote escapes each for its format)."""
+    count = sum(1 for a in report["allocations"] if a["verdict"] == "not_measured")
+    reasons = _reasons(report, quote)
+    return f"{count} tidak diukur" + (f" ({reasons})" if reasons else "")
+
+
+def _reasons(report: dict, quote) -> str | None:
+    """Why the allocations not measured were not, counted, the most frequent first; None when no reason was recorded (older reports)."""
+    reasons = Counter(a.get("not_measured_reason") for a in report["allocations"] if a["verdict"] == "not_measured")
+    if set(reasons) <= {None}:
+        return None
+    known = sorted(((n, r) for r, n in reasons.items() if r is not None), key=lambda x: (-x[0], x[1]))
+    shown = [f"{n} karena {quote(clip(r, MAX_REASON // 2))}" for n, r in known[:MAX_REASONS_SHOWN]]
+    if len(known) > MAX_REASONS_SHOWN:
+        shown.append(f"{sum(n for n, _ in known[MAX_REASONS_SHOWN:])} karena alasan lain")
+    if reasons.get(None):
+        shown.append(f"{reasons[None]} tanpa alasan tercatat")
+    return "; ".join(shown)
+
+
+def result_text(report: dict, quote=str) -> str:
+    """The one-line verdict of the whole run: all passed, gateways not applied, N failed, drift; never "semua ... lulus" with any not measured."""
     found, drift = counts(report), len(report["drift"])
     parts = []
     unapplied = [g["name"] for g in not_applied(report)]
@@ -374,8 +495,9 @@ def result_text(report: dict) -> str:
         if found["pass"] == len(report["allocations"]):
             return f"semua {found['pass']} alokasi lulus"
         if found["pass"]:
-            return f"semua alokasi yang diukur lulus ({found['not_measured']} tidak diukur)"
-        return "tidak ada alokasi yang diukur"
+            return f"{found['pass']} alokasi lulus, {unmeasured_text(report, quote)}"
+        reasons = _reasons(report, quote)
+        return "tidak ada alokasi yang diukur" + (f" ({reasons})" if reasons else "")
     return "; ".join(parts)
 
 
@@ -418,7 +540,7 @@ def render_markdown(report: dict) -> str:
     if report.get("mode") in MODE:
         line += f" · lingkungan {MODE[report['mode']]}"
     head += [line, "", f"Waktu mulai: {waktu(report['started'])} · selesai: {waktu(report['finished'])}", ""]
-    head += [f"**Hasil: {result_text(report)}.** ({counts_text(report)}; {len(report['drift'])} drift)", ""]
+    head += [f"**Hasil: {result_text(report, md)}.** ({counts_text(report)}; {len(report['drift'])} drift)", ""]
     gateways = [f"{md(g['name'])} {gateway_state(g)}" for g in sorted(report["gateways"], key=lambda g: g["name"])]
     if gateways:
         head += ["Gateway: " + ", ".join(gateways) + ".", ""]
@@ -456,8 +578,9 @@ def render_markdown(report: dict) -> str:
     table = []
     if allocations:
         table += [
-            "| ID | Pengguna Bandwidth | Gateway / Uplink | Unduh dikonfigurasi (jaminan / maks) | Unduh terukur | Unggah dikonfigurasi (jaminan / maks) | Unggah terukur | Hasil |",
-            "|---|---|---|---:|---:|---:|---:|---|",
+            "| ID | Pengguna Bandwidth | Gateway / Uplink | Unduh dikonfigurasi (jaminan / maks) | Unduh di kabel (L2) / iperf3 "
+            "| Unggah dikonfigurasi (jaminan / maks) | Unggah di kabel (L2) / iperf3 | RTT idle → beban (ms) | Hasil |",
+            "|---|---|---|---:|---:|---:|---:|---:|---|",
         ]
         rows = {a["id"]: _markdown_row(a) for a in allocations}
         budget = MAX_MARKDOWN - sum(len(x) + 1 for x in head + drift + tail + table) - 400
@@ -473,10 +596,7 @@ def render_markdown(report: dict) -> str:
         table.append("")
         if len(chosen) < len(allocations):
             table += [f"... dan {len(allocations) - len(chosen)} alokasi lain (lihat `report.html`).", ""]
-        note = "Angka dalam Mbit/s; terukur: satu alokasi sendiri; bersama: semua alokasi satu uplink sekaligus."
-        if tolerance_text(report):
-            note += f" Lulus bila {tolerance_text(report)}."
-        table += [note, ""]
+        table += [" ".join(footnote(report)), ""]
     else:
         table += ["Tidak ada alokasi.", ""]
     return "\n".join(head + table + drift + tail).rstrip("\n") + "\n"
@@ -487,14 +607,17 @@ def _markdown_row(allocation: dict) -> str:
     verdict = VERDICT[allocation["verdict"]]
     if allocation["verdict"] in ("fail", "not_applied"):
         verdict = f"**{verdict}**"
+    if allocation.get("not_measured_reason"):
+        verdict += f": {md(clip(allocation['not_measured_reason'], MAX_REASON // 2))}"
     cells = [
         ident,
         md(allocation.get("agency", "-")),
         f"{md(allocation['gateway'])} / {md(allocation['uplink'])}",
         configured(allocation["download"]),
-        measured(allocation["download"]),
+        "<br>".join([measured_pair(allocation["download"]), " · ".join(per_family(allocation, allocation["download"]))]).removesuffix("<br>"),
         configured(allocation["upload"]),
-        measured(allocation["upload"]),
+        "<br>".join([measured_pair(allocation["upload"]), " · ".join(per_family(allocation, allocation["upload"]))]).removesuffix("<br>"),
+        rtt_text(allocation),
         verdict,
     ]
     return "| " + " | ".join(cells) + " |"
