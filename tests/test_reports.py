@@ -422,10 +422,11 @@ def test_hostile_text_shows_literally_everywhere(tmp_path: Path):
     assert "\x07" not in letter and "\u202e" not in letter
 
 
-def test_report_html_in_headless_chromium(tmp_path: Path):
+@pytest.mark.parametrize("make", [sample, wired])
+def test_report_html_in_headless_chromium(tmp_path: Path, make):
     if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
         pytest.skip("/usr/bin/chromium is not installed")
-    html = written(sample(), tmp_path / "out")["report.html"]
+    html = written(make(), tmp_path / "out")["report.html"]
     profile = tmp_path / "profile"
     argv = [
         str(CHROMIUM),
@@ -550,8 +551,9 @@ def test_not_applied_in_the_html(tmp_path: Path):
     assert html.count('<td class="v-not_applied">Belum diterapkan</td>') == 2 and html.count('<td class="v-pass">Lulus</td>') == 2
     assert "<li><strong>gw-balikpapan</strong>: belum diterapkan</li>" in html
     chart = re.search(r'<svg id="chart-allocations".*?</svg>', html, re.S).group()
-    assert chart.count('<rect class="not_applied"') == 1 + 2  # the legend, and BW-2026-0003's two measured bars (BW-2026-0004 was not measured)
-    assert chart.count('class="small v-not_applied"') == 2 and "terukur, belum diterapkan" in chart
+    assert chart.count('<rect class="not_applied"') == 1  # the legend: an older report has no wire rate to draw
+    assert chart.count('<rect class="not_applied goodput"') == 2  # BW-2026-0003's two goodput bars (BW-2026-0004 was not measured)
+    assert chart.count('class="small v-not_applied"') == 2 and "di kabel, belum diterapkan" in chart
     assert ".v-not_applied {" in html and "svg .not_applied {" in html and "svg text.v-not_applied {" in html
     # Without a gateway not applied, there is no such section and the result is not marked bad for it.
     plain = written(sample() | {"allocations": sample()["allocations"][:2]}, tmp_path / "plain")["report.html"].read_text(encoding="utf-8")
@@ -769,3 +771,37 @@ def test_the_result_never_says_all_passed_with_an_allocation_not_measured():
                 item["download"] = item["upload"] = rates(1, 2)
         says_all = "semua" in result_line(mixed)
         assert says_all == (set(verdicts) == {"pass"}), (verdicts, result_line(mixed))
+
+
+def test_html_shows_wire_rate_goodput_families_rtt_and_the_reason(tmp_path: Path):
+    html = written(wired(), tmp_path)["report.html"].read_text(encoding="utf-8")
+    chart = re.search(r'<svg id="chart-allocations".*?</svg>', html, re.S).group()
+    # Bars: the wire rate in the verdict's colour, goodput pale below it; the legend has one of each.
+    assert chart.count('<rect class="pass" ') == 1 + 3 * 2  # BW-2026-0001, -0002, -0003; the older BW-2026-0005 has no wire rate
+    assert chart.count('<rect class="pass goodput" ') == 1 + 4 * 2
+    assert chart.count('<rect class="fail" ') == 1 + 2 and chart.count('<rect class="fail goodput" ') == 2
+    assert chart.count('<circle class="contention" ') == 1 + 6 and chart.count('<circle class="contention-goodput" ') == 1 + 7
+    assert chart.count('class="guaranteed"') == 1 + 6 * 2
+    assert "di kabel (L2), lulus" in chart and "iperf3 (goodput)" in chart and "bersama, iperf3" in chart
+    assert "maks 100 · jaminan 50 · L2 99,9 · iperf3 95,6" in chart and "bersama&#58; L2 52,5 · iperf3 50,2" in chart
+    assert "IPv4 199,8 / 191,2 · IPv6 199,5 / 188,3 (L2 / iperf3)" in chart
+    assert "RTT 0,1 → 52,3 (IPv4) ms" in chart and "RTT 0,08 → 41,7 ms" in chart
+    assert "tidak diukur&#58; tidak diminta (bandwidth_verify_measure=changed)" in chart
+    # The table: figures a line each, RTT, the reason under the verdict.
+    assert "<th>Unduh di kabel (L2) / iperf3</th>" in html and "<th>RTT idle → beban (ms)</th>" in html
+    assert '<td class="num">199,6 / 190,4<br>bersama 103,2 / 98,9<br>IPv4 199,8 / 191,2<br>IPv6 199,5 / 188,3</td>' in html
+    assert '<td class="num">- / 48<br>bersama - / 26</td>' in html  # the older entry
+    assert '<td class="rtt">0,1 → 52,3 (IPv4)</td>' in html and '<td class="rtt">0,12 → - (IPv6)</td>' in html
+    assert '<td class="v-not_measured">Tidak diukur<br><small class="reason">tidak diminta (bandwidth_verify_measure=changed)</small></td>' in html
+    # The footnote and the pass band on the wire.
+    assert "termasuk header Ethernet 14 byte per paket; laju inilah yang dibatasi shaper." in html
+    assert "di lab (antrean pfifo) RTT saat beban memang naik (bufferbloat), di produksi fq_codel menjaganya tetap rendah." in html
+    assert "<dt>Syarat lulus</dt><dd>laju di kabel (L2) 97%-103% dari maksimum saat sendiri" in html
+    # The result: red with a failure, grey with an allocation not measured, green only when every allocation passed.
+    assert '<p class="result bad">Hasil: 1 alokasi gagal. (4 lulus, 1 gagal, 1 tidak diukur; 0 drift)</p>' in html
+    report = wired()
+    del report["allocations"][5]
+    partial = written(report, tmp_path / "partial")["report.html"].read_text(encoding="utf-8")
+    assert '<p class="result partial">Hasil: 4 alokasi lulus, 1 tidak diukur (1 karena tidak diminta (bandwidth_verify_measure=changed)).' in partial
+    del report["allocations"][3]
+    assert '<p class="result">Hasil: semua 4 alokasi lulus.' in written(report, tmp_path / "all")["report.html"].read_text(encoding="utf-8")

@@ -21,8 +21,9 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8p
 dl.meta { display: grid; grid-template-columns: max-content auto; gap: 2px 14px; margin: 0 0 14px; } dl.meta dt { font-weight: bold; } dl.meta dd { margin: 0; }
 .result { padding: 8px 12px; border-left: 6px solid var(--pass); background: #f1f8e9; font-weight: bold; }
 .result.bad { border-color: var(--fail); background: #ffebee; }
+.result.partial { border-color: var(--none); background: #f5f5f5; }
 table { border-collapse: collapse; width: 100%; font-size: 12px; } th, td { border: 1px solid #bbb; padding: 3px 5px; vertical-align: top; text-align: left; }
-th { background: #eceff1; } td.num { text-align: right; white-space: nowrap; }
+th { background: #eceff1; } td.num { text-align: right; white-space: nowrap; } td.rtt { text-align: right; } small.reason { overflow-wrap: anywhere; }
 .v-pass { color: var(--pass); font-weight: bold; } .v-fail { color: var(--fail); font-weight: bold; } .v-not_measured { color: #616161; }
 .v-not_applied { color: var(--not-applied); font-weight: bold; }
 svg.chart { width: 100%; height: auto; display: block; margin: 6px 0; }
@@ -30,7 +31,9 @@ svg.chart text { font-family: inherit; font-size: 12px; fill: #212121; } svg.cha
 svg .max { fill: var(--max); } svg .pass { fill: var(--pass); } svg .fail { fill: var(--fail); } svg .not_measured { fill: var(--none); }
 svg .not_applied { fill: var(--not-applied); }
 svg .alloc { fill: var(--alloc); } svg .reserve { fill: var(--reserve); } svg .free { fill: var(--free); } svg .over { fill: var(--fail); }
+svg .goodput { opacity: 0.45; }
 svg .guaranteed { stroke: #000; stroke-width: 2; stroke-dasharray: 3 2; } svg .contention { fill: #fff; stroke: #000; stroke-width: 1.2; } svg .rule { stroke: #e0e0e0; }
+svg .contention-goodput { fill: #fff; stroke: #757575; stroke-width: 1; }
 svg .frame { fill: none; stroke: #757575; }
 svg text.v-pass { fill: var(--pass); } svg text.v-fail { fill: var(--fail); } svg text.v-not_measured { fill: #616161; }
 svg text.v-not_applied { fill: var(--not-applied); }
@@ -70,6 +73,7 @@ def page_start(title: str, css: str = CSS) -> list[str]:
 def render(report: dict) -> str:
     allocations = reports.by_id(report["allocations"])
     good = reports.ok(report)
+    state = "" if good and not reports.counts(report)["not_measured"] else " partial" if good else " bad"
     parts = [
         *page_start(f"Laporan Penyelesaian Tugas Penyediaan Bandwidth - {report['commit'][:7]}"),
         "<h1>Laporan Penyelesaian Tugas Penyediaan Bandwidth</h1>",
@@ -84,7 +88,7 @@ def render(report: dict) -> str:
         parts.append(f"<dt>Syarat lulus</dt><dd>{h(reports.tolerance_text(report))}</dd>")
     parts += [
         "</dl>",
-        f'<p class="result{"" if good else " bad"}">Hasil: {h(reports.result_text(report))}. ({h(reports.counts_text(report))}; {len(report["drift"])} drift)</p>',
+        f'<p class="result{state}">Hasil: {h(reports.result_text(report))}. ({h(reports.counts_text(report))}; {len(report["drift"])} drift)</p>',
     ]
     if reports.not_applied(report):
         parts += ["<h2>Konfigurasi belum diterapkan</h2>", not_applied_table(report)]
@@ -92,13 +96,14 @@ def render(report: dict) -> str:
         "<h2>Hasil pengukuran per alokasi</h2>",
         allocation_chart(allocations),
         '<p class="note">Setiap alokasi berskala sendiri (0 sampai nilai terbesarnya); angka dalam Mbit/s. Batang abu-abu: maksimum yang dikonfigurasi; '
-        "batang berwarna: terukur (hijau lulus, merah gagal, oranye belum diterapkan, abu-abu tidak diukur); garis putus-putus: jaminan; lingkaran: terukur saat semua alokasi "
-        "satu uplink dipakai bersamaan.</p>",
+        "batang berwarna: laju di kabel (L2) saat alokasi sendiri, yang dinilai (hijau lulus, merah gagal, oranye belum diterapkan); batang tipis pucat di bawahnya: "
+        "goodput iperf3; garis putus-putus: jaminan; lingkaran: saat semua alokasi satu uplink dipakai bersamaan (besar: di kabel, kecil: iperf3). "
+        "Alokasi dual-stack: angka tiap keluarga alamat (IPv4, IPv6) sendiri di baris teks ketiga.</p>",
         "<h2>Pemakaian kapasitas uplink</h2>",
         uplink_chart(report),
         '<p class="note">Setiap batang adalah kapasitas uplink (100%): jumlah jaminan yang teralokasi, cadangan, dan sisa yang masih dapat dialokasikan.</p>',
         "<h2>Rincian alokasi</h2>",
-        allocation_table(allocations),
+        allocation_table(report, allocations),
     ]
     if report["drift"]:
         parts += ["<h2>Konfigurasi menyimpang (drift)</h2>", drift_table(report["drift"])]
@@ -111,8 +116,8 @@ def legend(items: list[tuple[str, str]], y: int = 14) -> str:
     for css, label in items:
         if css in ("guaranteed", "peak", "capacity"):  # marks drawn as lines get a line as their swatch
             out.append(f'<line class="{css}" x1="{x + 6}" y1="{y - 10}" x2="{x + 6}" y2="{y + 2}"/>')
-        elif css == "contention":
-            out.append(f'<circle class="contention" cx="{x + 6}" cy="{y - 4}" r="4"/>')
+        elif css in ("contention", "contention-goodput"):
+            out.append(f'<circle class="{css}" cx="{x + 6}" cy="{y - 4}" r="{4 if css == "contention" else 3}"/>')
         else:
             out.append(f'<rect class="{css}" x="{x}" y="{y - 10}" width="12" height="12"/>')
         out.append(f'<text x="{x + 17}" y="{y}">{h(label)}</text>')
@@ -121,46 +126,67 @@ def legend(items: list[tuple[str, str]], y: int = 14) -> str:
 
 
 def allocation_chart(allocations: list[dict]) -> str:
-    """Per allocation and direction: configured max (grey) and measured (colour by verdict), guaranteed marked."""
-    width, bar_x, bar_w, value_x, row = 1120, 270, 470, 752, 24
+    """Per allocation and direction: configured max (grey), the wire rate (colour by verdict) and goodput (pale), guaranteed and together marked."""
+    width, bar_x, bar_w, value_x = 1120, 270, 470, 752
     shown = sorted(allocations, key=lambda a: (a["verdict"] not in ("fail", "not_applied"), not a.get("changed"), a["id"]))[:MAX_CHART_ALLOCATIONS]
     shown = reports.by_id(shown)
-    legend_items = [
-        ("max", "maksimum"), ("pass", "terukur, lulus"), ("fail", "terukur, gagal"), ("not_applied", "terukur, belum diterapkan"), ("not_measured", "tidak diukur"),
-        ("guaranteed", "jaminan"), ("contention", "terukur bersama"),
+    bars = [
+        ("max", "maksimum"), ("pass", "di kabel (L2), lulus"), ("fail", "di kabel, gagal"), ("not_applied", "di kabel, belum diterapkan"),
+        ("pass goodput", "iperf3 (goodput)"),
     ]  # fmt: skip
-    body, y = [legend(legend_items)], 32
+    marks = [("guaranteed", "jaminan"), ("contention", "bersama, di kabel"), ("contention-goodput", "bersama, iperf3"), ("not_measured", "tidak diukur")]
+    body, y = [legend(bars), legend(marks, 32)], 50
     for allocation in shown:
+        row = 40 if reports.dual_stack(allocation) else 30
         directions = [allocation[d] for d in reports.DIRECTIONS]
-        values = [v for d in directions for v in (d["max_mbps"], d["guaranteed_mbps"], d.get("measured_mbps"), d.get("contention_mbps")) if v is not None]
+        keys = ("max_mbps", "guaranteed_mbps", "measured_mbps", "contention_mbps", "wire_mbps", "contention_wire_mbps")
+        values = [v for d in directions for v in [d.get(k) for k in keys] + _family_values(d) if v is not None]
         scale = max(values + [0.001]) * 1.04
         verdict = allocation["verdict"]
-        title = f"{allocation['id']} · {allocation.get('agency', '')} · {reports.VERDICT[verdict]}"
+        reason = allocation.get("not_measured_reason")
+        title = f"{allocation['id']} · {allocation.get('agency', '')} · {reports.VERDICT[verdict]}" + (f" · {reason}" if reason else "")
         body.append(f"<g><title>{h(title)}</title>")
         body.append(f'<line class="rule" x1="0" y1="{y - 4}" x2="{width}" y2="{y - 4}"/>')
         body.append(f'<text class="id" x="8" y="{y + 14}">{h(allocation["id"])}{" (diubah)" if allocation.get("changed") else ""}</text>')
         body.append(f'<text class="small" x="8" y="{y + 30}">{short(allocation.get("agency", ""), 31)}</text>')
         body.append(f'<text class="small v-{verdict}" x="8" y="{y + 44}">{h(reports.VERDICT[verdict])}</text>')
+        if reports.rtt_text(allocation) != "-":
+            body.append(f'<text class="small" x="8" y="{y + 58}">{h("RTT " + reports.rtt_text(allocation) + " ms")}</text>')
         for i, (name, direction) in enumerate(zip(reports.DIRECTIONS, directions, strict=True)):
             top = y + i * row
             x_of = scaler(bar_x, bar_w, scale)
             body.append(f'<text x="{bar_x - 8}" y="{top + 15}" text-anchor="end">{ARAH[name]}</text>')
-            body.append(f'<rect class="max" x="{bar_x}" y="{top + 2}" width="{x_of(direction["max_mbps"]) - bar_x}" height="9"/>')
-            got, together = direction.get("measured_mbps"), direction.get("contention_mbps")
+            body.append(f'<rect class="max" x="{bar_x}" y="{top + 2}" width="{x_of(direction["max_mbps"]) - bar_x}" height="8"/>')
+            wire, got = direction.get("wire_mbps"), direction.get("measured_mbps")
+            together_wire, together = direction.get("contention_wire_mbps"), direction.get("contention_mbps")
+            if wire is not None:
+                body.append(f'<rect class="{verdict}" x="{bar_x}" y="{top + 11}" width="{x_of(wire) - bar_x}" height="8"/>')
             if got is not None:
-                body.append(f'<rect class="{verdict}" x="{bar_x}" y="{top + 12}" width="{x_of(got) - bar_x}" height="9"/>')
+                body.append(f'<rect class="{verdict} goodput" x="{bar_x}" y="{top + 20}" width="{x_of(got) - bar_x}" height="5"/>')
+            if together_wire is not None:
+                body.append(f'<circle class="contention" cx="{x_of(together_wire)}" cy="{top + 15}" r="4"/>')
             if together is not None:
-                body.append(f'<circle class="contention" cx="{x_of(together)}" cy="{top + 16.5}" r="4"/>')
+                body.append(f'<circle class="contention-goodput" cx="{x_of(together)}" cy="{top + 22.5}" r="3"/>')
             gx = x_of(direction["guaranteed_mbps"])
-            body.append(f'<line class="guaranteed" x1="{gx}" y1="{top}" x2="{gx}" y2="{top + 23}"/>')
-            text = f"maks {reports.rate(direction['max_mbps'])} · terukur {reports.rate(got)} · jaminan {reports.rate(direction['guaranteed_mbps'])}"
-            if together is not None:
-                text += f" · bersama {reports.rate(together)}"
-            body.append(f'<text class="small" x="{value_x}" y="{top + 15}">{h(text)}</text>')
+            body.append(f'<line class="guaranteed" x1="{gx}" y1="{top}" x2="{gx}" y2="{top + 27}"/>')
+            lines = [f"maks {reports.rate(direction['max_mbps'])} · jaminan {reports.rate(direction['guaranteed_mbps'])} · L2 {reports.rate(wire)} · iperf3 {reports.rate(got)}"]
+            if together_wire is not None or together is not None:
+                lines.append(f"bersama: L2 {reports.rate(together_wire)} · iperf3 {reports.rate(together)}")
+            elif wire is None and got is None and reason:
+                lines.append(f"tidak diukur: {reason}")
+            families = reports.per_family(allocation, direction)
+            if families:
+                lines.append(" · ".join(families) + " (L2 / iperf3)")
+            for j, text in enumerate(lines):
+                body.append(f'<text class="small" x="{value_x}" y="{top + 10 + 11 * j}">{short(text, 62)}</text>')
         body.append("</g>")
         y += 2 * row + 28
     y = chart_end(body, y, len(shown), len(allocations))
-    return svg_chart("chart-allocations", "Grafik: maksimum dikonfigurasi dan terukur per alokasi", width, y + 4, body)
+    return svg_chart("chart-allocations", "Grafik: maksimum dikonfigurasi, laju di kabel dan goodput per alokasi", width, y + 4, body)
+
+
+def _family_values(direction: dict) -> list[float | None]:
+    return [f.get(k) for f in (direction.get("by_family") or {}).values() for k in ("measured_mbps", "wire_mbps")]
 
 
 def chart_end(body: list[str], y: int, shown: int, total: int) -> int:
@@ -233,12 +259,13 @@ def svg_chart(ident: str, title: str, width: int, height: float, body: list[str]
     return head + f'<title id="{ident}-title">{h(title)}</title>' + "".join(body) + "</svg>"
 
 
-def allocation_table(allocations: list[dict]) -> str:
+def allocation_table(report: dict, allocations: list[dict]) -> str:
     if not allocations:
         return "<p>Tidak ada alokasi.</p>"
     head = (
         "<tr><th>ID</th><th>Pengguna Bandwidth</th><th>Surat Permohonan</th><th>Gateway / Uplink</th><th>Subnet</th>"
-        "<th>Unduh jaminan / maks</th><th>Unduh terukur</th><th>Unggah jaminan / maks</th><th>Unggah terukur</th><th>Prioritas</th><th>Periode</th><th>Hasil</th></tr>"
+        "<th>Unduh jaminan / maks</th><th>Unduh di kabel (L2) / iperf3</th><th>Unggah jaminan / maks</th><th>Unggah di kabel (L2) / iperf3</th>"
+        "<th>RTT idle → beban (ms)</th><th>Prioritas</th><th>Periode</th><th>Hasil</th></tr>"
     )
     rows = []
     for a in allocations:
@@ -249,18 +276,29 @@ def allocation_table(allocations: list[dict]) -> str:
             agency += f"<br><small>Keperluan: {h(a['purpose'])}</small>"
         if contact.get("name"):
             agency += f"<br><small>Kontak: {h(contact['name'])}</small>"
+        reason = f'<br><small class="reason">{h(a["not_measured_reason"])}</small>' if a.get("not_measured_reason") else ""
         rows.append(
             "<tr>"
             f"<td>{h(a['id'])}{'<br><small>diubah</small>' if a.get('changed') else ''}</td><td>{agency}</td>"
             f"<td>{h(letter.get('number', '-'))}<br><small>{h(reports.letter_date(a))}</small></td>"
             f"<td>{h(a['gateway'])} / {h(a['uplink'])}</td><td>{'<br>'.join(h(s) for s in a.get('subnets') or []) or '-'}</td>"
-            f'<td class="num">{h(reports.configured(a["download"]))}</td><td class="num">{h(reports.measured(a["download"]))}</td>'
-            f'<td class="num">{h(reports.configured(a["upload"]))}</td><td class="num">{h(reports.measured(a["upload"]))}</td>'
+            f'<td class="num">{h(reports.configured(a["download"]))}</td><td class="num">{figures(a, a["download"])}</td>'
+            f'<td class="num">{h(reports.configured(a["upload"]))}</td><td class="num">{figures(a, a["upload"])}</td>'
+            f'<td class="rtt">{h(reports.rtt_text(a))}</td>'
             f'<td class="num">{h(a.get("priority", "-"))}</td><td>{h(reports.periode_text(a))}</td>'
-            f'<td class="v-{a["verdict"]}">{h(reports.VERDICT[a["verdict"]])}</td>'
+            f'<td class="v-{a["verdict"]}">{h(reports.VERDICT[a["verdict"]])}{reason}</td>'
             "</tr>"
         )
-    return f'<table><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table><p class="note">Angka dalam Mbit/s; dalam kurung: terukur bersama.</p>'
+    notes = "".join(f'<p class="note">{h(line)}</p>' for line in reports.footnote(report))
+    return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>{notes}"
+
+
+def figures(allocation: dict, direction: dict) -> str:
+    """A direction's figures for a table cell, a line each: wire / goodput alone, together, and per family for a dual-stack allocation."""
+    lines = [reports.pair(direction.get("wire_mbps"), direction.get("measured_mbps"))]
+    if direction.get("contention_wire_mbps") is not None or direction.get("contention_mbps") is not None:
+        lines.append(f"bersama {reports.pair(direction.get('contention_wire_mbps'), direction.get('contention_mbps'))}")
+    return "<br>".join(h(line) for line in lines + reports.per_family(allocation, direction))
 
 
 def not_applied_table(report: dict) -> str:

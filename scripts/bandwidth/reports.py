@@ -281,13 +281,6 @@ def configured(direction: dict) -> str:
     return f"{rate(direction['guaranteed_mbps'])} / {rate(direction['max_mbps'])}"
 
 
-def measured(direction: dict) -> str:
-    text = rate(direction.get("measured_mbps"))
-    if direction.get("contention_mbps") is not None:
-        text += f" (bersama {rate(direction['contention_mbps'])})"
-    return text
-
-
 def pair(wire: float | None, goodput: float | None) -> str:
     """A figure on the wire (L2) and as iperf3 goodput: '99,9 / 95,6'; '-' when neither was measured."""
     if wire is None and goodput is None:
