@@ -805,3 +805,68 @@ def test_html_shows_wire_rate_goodput_families_rtt_and_the_reason(tmp_path: Path
     assert '<p class="result partial">Hasil: 4 alokasi lulus, 1 tidak diukur (1 karena tidak diminta (bandwidth_verify_measure=changed)).' in partial
     del report["allocations"][3]
     assert '<p class="result">Hasil: semua 4 alokasi lulus.' in written(report, tmp_path / "all")["report.html"].read_text(encoding="utf-8")
+
+
+def results_table(path: Path) -> list[list[str]]:
+    """The letter's table of measured results (the one headed Arah), as rows of cell texts."""
+    table = next(t for t in docx.Document(str(path)).tables if t.cell(0, 0).text == "Arah")
+    return [[cell.text for cell in row.cells] for row in table.rows]
+
+
+def test_docx_letter_shows_wire_rate_goodput_families_and_rtt(tmp_path: Path):
+    report = wired()
+    report["allocations"][1]["changed"] = True  # the IPv6-only allocation gets a letter too
+    files = written(report, tmp_path)
+    header = ["Arah", "Jaminan", "Maksimum", "Di kabel (L2)", "iperf3", "Bersama, di kabel (L2)", "Bersama, iperf3"]
+    # IPv4 only: one row per direction.
+    path = files["Laporan_Penyelesaian_Tugas_BW-2026-0001.docx"]
+    assert results_table(path) == [header, ["Unduh", "50", "100", "99,9", "95,6", "52,5", "50,2"], ["Unggah", "20", "40", "39,95", "38,2", "-", "-"]]
+    letter = docx_text(path)
+    assert "Waktu pulang-pergi (RTT) ping dari klien melalui gateway, IPv4: 0,08 ms saat idle, 41,7 ms saat unduhan alokasi ini jenuh." in letter
+    assert "Hasil: Lulus. Bandwidth terpasang dan berfungsi sesuai konfigurasi." in letter
+    # The footnote: what each rate counts, the band, the RTT under pfifo and fq_codel.
+    assert "termasuk header Ethernet 14 byte per paket; laju inilah yang dibatasi shaper" in letter
+    assert "goodput sekitar 95% dari laju di kabel" in letter and "header IPv6 20 byte lebih panjang daripada IPv4" in letter
+    assert "Syarat lulus: laju di kabel (L2) 97%-103% dari maksimum saat sendiri" in letter
+    assert "di produksi fq_codel menjaganya tetap rendah" in letter
+    # IPv6 only.
+    path = files["Laporan_Penyelesaian_Tugas_BW-2026-0002.docx"]
+    assert results_table(path)[1:] == [["Unduh", "40", "80", "80,1", "75,5", "41,2", "38,9"], ["Unggah", "15", "30", "30,05", "28,3", "15,4", "14,6"]]
+    assert "(RTT) ping dari klien melalui gateway, IPv6: 0,09 ms saat idle, 35,2 ms" in docx_text(path)
+    # Dual-stack: each family alone under its direction.
+    assert results_table(files["Laporan_Penyelesaian_Tugas_BW-2026-0003.docx"])[1:] == [
+        ["Unduh", "100", "200", "199,6", "190,4", "103,2", "98,9"],
+        ["Unduh, IPv4 saja", "", "", "199,8", "191,2", "", ""],
+        ["Unduh, IPv6 saja", "", "", "199,5", "188,3", "", ""],
+        ["Unggah", "40", "60", "59,9", "57,1", "41,3", "39,1"],
+        ["Unggah, IPv4 saja", "", "", "59,9", "57,3", "", ""],
+        ["Unggah, IPv6 saja", "", "", "59,8", "56,5", "", ""],
+    ]
+    # The dual-stack failure: IPv6 alone short of the band on the wire.
+    path = files["Laporan_Penyelesaian_Tugas_BW-2026-0006.docx"]
+    assert ["Unduh, IPv6 saja", "", "", "55,1", "52", "", ""] in results_table(path)
+    assert "Hasil: Gagal. Hasil pengukuran belum memenuhi syarat (laju di kabel (L2) 97%-103%" in docx_text(path)
+    assert "IPv6: 0,12 ms saat idle, - ms saat unduhan" in docx_text(path)
+
+
+def test_the_letter_of_an_allocation_not_measured_says_so_and_why(tmp_path: Path):
+    files = written(wired(), tmp_path)
+    path = files["Laporan_Penyelesaian_Tugas_BW-2026-0004.docx"]
+    letter = docx_text(path)
+    assert (
+        "Hasil: Tidak diukur. Throughput tidak diukur; alasan: tidak diminta (bandwidth_verify_measure=changed). "
+        "Bandwidth ini belum diverifikasi dengan pengukuran; konfigurasinya diperiksa dengan membaca kembali pengaturan gateway." in letter
+    )
+    for claim in ("Bandwidth terpasang", "berfungsi sesuai konfigurasi", "Lulus", "Syarat lulus", "RTT"):
+        assert claim not in letter, claim
+    assert results_table(path)[1:] == [["Unduh", "25", "50", "-", "-", "-", "-"], ["Unggah", "10", "20", "-", "-", "-", "-"]]
+    # Without a recorded reason (an older report), the letter says that none was recorded.
+    report = wired()
+    report["allocations"][3]["not_measured_reason"] = None
+    letter = docx_text(written(report, tmp_path / "none")["Laporan_Penyelesaian_Tugas_BW-2026-0004.docx"])
+    assert "Throughput tidak diukur; alasan: tidak tercatat. Bandwidth ini belum diverifikasi dengan pengukuran" in letter
+    # A failure with a reason carries it too (asked to measure, and nothing came back).
+    report["allocations"][3].update(verdict="fail", not_measured_reason="iperf3 tanpa hasil")
+    letter = docx_text(written(report, tmp_path / "fail")["Laporan_Penyelesaian_Tugas_BW-2026-0004.docx"])
+    assert "Hasil: Gagal. Hasil pengukuran belum memenuhi syarat" in letter and "Catatan pengukuran: iperf3 tanpa hasil." in letter
+    assert "Bandwidth terpasang" not in letter

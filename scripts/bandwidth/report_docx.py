@@ -24,6 +24,7 @@ SENDER = "Bidang Teknologi Informasi dan Komunikasi"
 SUBJECT = "Laporan Penyelesaian Penyediaan Bandwidth"
 SUBJECT_NOT_APPLIED = "Laporan Penyediaan Bandwidth: Konfigurasi Belum Diterapkan"
 MAX_REASON = 300  # characters of the apply's error in the letter
+NOTE_FIGURES = "Angka dalam Mbit/s. Terukur: alokasi ini sendiri (dual-stack: IPv4 dan IPv6 sekaligus, lalu tiap keluarga alamat sendiri); bersama: semua alokasi pada uplink yang sama sekaligus."
 _NOT_IN_XML = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069\ufeff\ufffe\uffff\ud800-\udfff]")
 
 
@@ -98,18 +99,22 @@ def build(report: dict, allocation: dict):
 
     verdict = allocation["verdict"]
     _paragraph(document, f"Hasil pengecekan kembali (SOP langkah 8), {reports.waktu(timeline.get('verified'))}:", before=10)
-    measured = document.add_table(rows=1, cols=5)
-    measured.style = "Table Grid"
-    _header(measured.rows[0].cells, ("Arah", "Jaminan", "Maksimum", "Terukur", "Terukur bersama"))
-    for name in reports.DIRECTIONS:
-        d = allocation[name]
-        cells = measured.add_row().cells
-        for cell, text in zip(cells, (ARAH[name], d["guaranteed_mbps"], d["max_mbps"], d.get("measured_mbps"), d.get("contention_mbps")), strict=True):
-            _cell(cell, text if isinstance(text, str) else _rate(text), align=None if isinstance(text, str) else WD_ALIGN_PARAGRAPH.RIGHT)
-    _paragraph(document, "Angka dalam Mbit/s. Terukur: alokasi ini sendiri; terukur bersama: semua alokasi pada uplink yang sama sekaligus.", size=9, after=4)
+    _results_table(document, allocation)
+    tolerance = reports.tolerance_text(report)
+    rtt = _rtt_sentence(allocation)
+    if rtt:
+        _paragraph(document, rtt, size=10, before=4, after=2)
+    measured = any(reports.measured_pair(allocation[name]) != "-" for name in reports.DIRECTIONS)
+    notes = [NOTE_FIGURES]
+    if measured:  # how the two rates relate, and the band they are judged by
+        notes += [reports.NOTE_WIRE] + ([f"Syarat lulus: {tolerance}."] if tolerance else [])
+    if rtt:
+        notes.append(reports.NOTE_RTT)
+    for line in notes:
+        _paragraph(document, line, size=9, after=2)
     outcome = _paragraph(document, "Hasil: ", before=4)
     outcome.add_run(reports.VERDICT[verdict]).bold = True
-    tolerance = reports.tolerance_text(report)
+    reason = plain(allocation.get("not_measured_reason") or "").rstrip(" .")
     if verdict == "pass":
         outcome.add_run(". Bandwidth terpasang dan berfungsi sesuai konfigurasi.")
     elif unapplied:
@@ -120,8 +125,11 @@ def build(report: dict, allocation: dict):
         outcome.add_run(". Tim Teknis menindaklanjuti dan akan menyampaikan laporan penyelesaian setelah konfigurasi berhasil diterapkan.")
     elif verdict == "fail":
         outcome.add_run(". Hasil pengukuran belum memenuhi syarat" + (f" ({tolerance})" if tolerance else "") + "; Tim Teknis menindaklanjuti dan akan menyampaikan laporan perbaikan.")
-    else:
-        outcome.add_run(". Throughput tidak diukur; konfigurasi diperiksa dengan membaca kembali pengaturan gateway.")
+        if reason:
+            outcome.add_run(f" Catatan pengukuran: {reason}.")
+    else:  # not measured: the letter never says that the bandwidth was verified
+        outcome.add_run(f". Throughput tidak diukur; alasan: {reason or 'tidak tercatat'}. ")
+        outcome.add_run("Bandwidth ini belum diverifikasi dengan pengukuran; konfigurasinya diperiksa dengan membaca kembali pengaturan gateway.")
     for item in report["drift"]:
         if item.get("allocation") == allocation["id"]:
             _paragraph(document, f"Catatan: konfigurasi menyimpang pada {plain(item['gateway'])} {plain(item.get('device') or '')}: {plain(item['difference'])}", size=10)
@@ -159,6 +167,35 @@ def _setup(document, report: dict, allocation: dict) -> None:
     finished = reports.moment(report["finished"]).astimezone(dt.UTC).replace(tzinfo=None)
     properties.created = properties.modified = finished
     properties.revision = 1
+
+
+def _results_table(document, allocation: dict) -> None:
+    """Per direction: configured, and measured on the wire (L2) and as iperf3 goodput, alone and together; a dual-stack allocation each family alone."""
+    table = document.add_table(rows=1, cols=7)
+    table.style = "Table Grid"
+    _header(table.rows[0].cells, ("Arah", "Jaminan", "Maksimum", "Di kabel (L2)", "iperf3", "Bersama, di kabel (L2)", "Bersama, iperf3"))
+    for name in reports.DIRECTIONS:
+        d = allocation[name]
+        rows = [(ARAH[name], d["guaranteed_mbps"], d["max_mbps"], d.get("wire_mbps"), d.get("measured_mbps"), d.get("contention_wire_mbps"), d.get("contention_mbps"))]
+        if reports.dual_stack(allocation) and reports.measured_pair(d) != "-":
+            for family in allocation["families"]:
+                figures = (d.get("by_family") or {}).get(family) or {}
+                rows.append((f"{ARAH[name]}, {reports.FAMILY[family]} saja", "", "", figures.get("wire_mbps"), figures.get("measured_mbps"), "", ""))
+        for row in rows:
+            for cell, value in zip(table.add_row().cells, row, strict=True):
+                _cell(cell, value if isinstance(value, str) else _rate(value), align=None if isinstance(value, str) else WD_ALIGN_PARAGRAPH.RIGHT)
+
+
+def _rtt_sentence(allocation: dict) -> str | None:
+    """The round-trip time idle and under load, as a sentence; None when it was not measured."""
+    rtt = allocation.get("rtt_ms")
+    if not rtt or (rtt.get("idle") is None and rtt.get("loaded") is None):
+        return None
+    family = reports.FAMILY.get(rtt.get("family"), "")
+    return (
+        f"Waktu pulang-pergi (RTT) ping dari klien melalui gateway, {family}: {reports.milliseconds(rtt.get('idle'))} ms saat idle, "
+        f"{reports.milliseconds(rtt.get('loaded'))} ms saat unduhan alokasi ini jenuh."
+    )
 
 
 def _subject(allocation: dict) -> str:
