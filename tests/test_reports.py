@@ -870,3 +870,22 @@ def test_the_letter_of_an_allocation_not_measured_says_so_and_why(tmp_path: Path
     letter = docx_text(written(report, tmp_path / "fail")["Laporan_Penyelesaian_Tugas_BW-2026-0004.docx"])
     assert "Hasil: Gagal. Hasil pengukuran belum memenuhi syarat" in letter and "Catatan pengukuran: iperf3 tanpa hasil." in letter
     assert "Bandwidth terpasang" not in letter
+
+
+def test_a_hostile_reason_shows_literally_everywhere(tmp_path: Path):
+    """The reason is the report's text, not a request's; it is escaped for each format all the same."""
+    report = wired()
+    report["allocations"][3]["not_measured_reason"] = HOSTILE_REASON
+    files = written(report, tmp_path)
+    text = files["report.md"].read_text(encoding="utf-8")
+    row = next(line for line in text.splitlines() if line.startswith("| BW-2026-0004"))
+    assert row.count(" | ") == 8 and "<script>" not in text and "**x**" not in text and "@octocat" not in text and "\x07" not in text
+    # Cut to 100 characters before escaping, so that no escape is cut.
+    assert row.endswith(" | Tidak diukur: unreachable&#58; Failed to connect to the host via ssh&#58; &lt;script&gt;alert(1)&lt;/script&gt; \\*\\*x\\*\\* &#64;octocat \\[a\\](ht… |")
+    assert not re.search(r"(?<!\\)\]\(", text)
+    html = files["report.html"].read_text(encoding="utf-8")
+    assert "<script" not in html and "http://" not in html and "\x07" not in html
+    assert '<small class="reason">unreachable&#58; Failed to connect to the host via ssh&#58; &lt;script&gt;alert(1)&lt;/script&gt;' in html
+    letter = docx_text(files["Laporan_Penyelesaian_Tugas_BW-2026-0004.docx"])
+    assert "alasan: unreachable: Failed to connect to the host via ssh: <script>alert(1)</script> **x** @octocat [a](http://evil) kex `rm`." in letter
+    assert "\x07" not in letter
