@@ -97,7 +97,7 @@ def test_a_gateway_not_applied_is_reported_with_its_reason(planned: Repo):
     assert done.stderr == "bandwidth: verification failed: 1 gateway(s) not applied (gw-b), 0 drift(s), 0 failed measurement(s)\n"
     line = next(x for x in done.stdout.splitlines() if x.startswith("NOT APPLIED"))
     assert line == ("NOT APPLIED gw-b: unreachable: Failed to connect to the host via ssh: <script>alert(1)</script> **x** @octocat [a](http://evil) ssh: \\u001b[31mkex_exchange_identification")
-    assert "\x1b" not in done.stdout and "BW-2026-0003 gw-b/isp-a: download max 20 measured None, upload max 10 measured None: not_applied" in done.stdout
+    assert "\x1b" not in done.stdout and "BW-2026-0003 gw-b/isp-a (ipv4): download max 20 wire None goodput None, upload max 10 wire None goodput None: not_applied" in done.stdout
 
     markdown = files["report.md"].read_text(encoding="utf-8")
     assert "**Hasil: konfigurasi belum diterapkan pada gateway gw-b (1 alokasi).** (0 lulus, 0 gagal, 2 tidak diukur, 1 belum diterapkan; 0 drift)" in markdown
@@ -194,3 +194,55 @@ def test_measured_allocations_on_a_gateway_not_applied_never_pass(planned: Repo,
     assert built["allocations"][2]["download"]["measured_mbps"] == 20.0  # what was measured is kept
     markdown = (completion.write(built, options.reports) / "report.md").read_text(encoding="utf-8")
     assert "**Hasil: konfigurasi belum diterapkan pada gateway gw-b (1 alokasi).** (2 lulus, 0 gagal, 0 tidak diukur, 1 belum diterapkan; 0 drift)" in markdown
+
+
+def result_line(markdown: Path) -> str:
+    """The one line that says how the run went (**Hasil: ...**)."""
+    return next(line for line in markdown.read_text(encoding="utf-8").splitlines() if line.startswith("**Hasil:"))
+
+
+def lab_without_clients(repo: Repo, skipped: list[dict]) -> Path:
+    """A lab description that has no client for the allocations: nothing can be measured."""
+    lab_dir = repo.path / "lab"
+    lab_dir.mkdir(exist_ok=True)
+    (lab_dir / "lab.json").write_text(json.dumps({"format": 1, "state": "up", "gateways": [], "clients": [], "skipped": skipped}))
+    return lab_dir
+
+
+def test_an_allocation_asked_to_be_measured_and_not_measurable_fails_the_run(planned: Repo):
+    write_records(planned, gw_a=record("gw-a"), gw_b=record("gw-b"))
+    lab_without_clients(planned, [{"id": "BW-2026-0002", "reason": "subnet 198.18.2.0/24 is outside the lab"}])
+    done = planned.run("report", "--plans", ".plans", "--measure", "all", "--reports", "out", "--lab-dir", "lab")
+    assert done.returncode == 1, done.stdout + done.stderr
+    data = valid(json.loads((planned.path / "out/latest/report.json").read_text()))
+    allocations = {a["id"]: a for a in data["allocations"]}
+    assert allocations["BW-2026-0002"]["verdict"] == "fail"
+    assert allocations["BW-2026-0002"]["not_measured_reason"] == "tidak ada klien lab: subnet 198.18.2.0/24 is outside the lab"
+    assert allocations["BW-2026-0001"]["not_measured_reason"] == "tidak ada klien lab: tidak ada di lab"
+    assert "semua" not in result_line(planned.path / "out/latest/report.md")
+
+
+def test_allocations_not_asked_for_are_not_measured_with_the_reason_and_never_all_passed(planned: Repo):
+    write_records(planned, gw_a=record("gw-a"), gw_b=record("gw-b"))
+    lab_without_clients(planned, [])
+    done = planned.run("report", "--plans", ".plans", "--measure", "changed", "--reports", "out", "--lab-dir", "lab")
+    assert done.returncode == 0, done.stdout + done.stderr  # the operator chose: nothing changed, nothing to measure
+    data = valid(json.loads((planned.path / "out/latest/report.json").read_text()))
+    assert {(a["verdict"], a["not_measured_reason"]) for a in data["allocations"]} == {("not_measured", "tidak diminta (bandwidth_verify_measure=changed)")}
+    assert "semua" not in result_line(planned.path / "out/latest/report.md")
+
+
+def test_production_reports_read_back_only_and_families(planned: Repo):
+    planned.request("BW-2026-0004", "gw-a", subnets="[198.18.4.0/24, 2001:db8:a:4::/64]")
+    planned.run("render", "--output-dir", ".plans")
+    write_records(planned, gw_a=record("gw-a"), gw_b=record("gw-b"))
+    done, data, _files = report(planned)
+    assert done.returncode == 0, done.stdout + done.stderr
+    allocations = {a["id"]: a for a in valid(data)["allocations"]}
+    assert allocations["BW-2026-0004"]["families"] == ["ipv4", "ipv6"] and allocations["BW-2026-0001"]["families"] == ["ipv4"]
+    assert allocations["BW-2026-0004"]["not_measured_reason"] == "tidak diminta (bandwidth_verify_measure=none)"
+    assert allocations["BW-2026-0004"]["download"]["wire_mbps"] is None and allocations["BW-2026-0004"]["download"]["by_family"] == {}
+    done = planned.run("report", "--plans", ".plans", "--reports", "out2")  # no lab: production
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = json.loads((planned.path / "out2/latest/report.json").read_text())
+    assert {a["not_measured_reason"] for a in data["allocations"]} == {"produksi: hanya pembacaan ulang, tanpa pengukuran"}

@@ -17,12 +17,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from bandwidth import gitread, history, measure
+from bandwidth import gitread, history, measure, reports
 from bandwidth.escape import printable
 from bandwidth.model import DIRECTIONS, CheckResult
-from bandwidth.reports import utc_now
+from bandwidth.reports import TOLERANCE, utc_now
 
-TOLERANCE = {"max_low": 0.85, "max_high": 1.05, "guaranteed_min": 0.90}
 MAX_REASON = 2000  # the schema's text
 
 
@@ -77,16 +76,25 @@ def _reason(value) -> str | None:
     return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"
 
 
-def _verdict(entry: dict) -> str:
-    if any(entry[d]["measured_mbps"] is None for d in DIRECTIONS):
-        return "not_measured"
-    for direction in DIRECTIONS:
-        rate = entry[direction]
-        if not TOLERANCE["max_low"] * rate["max_mbps"] <= rate["measured_mbps"] <= TOLERANCE["max_high"] * rate["max_mbps"]:
-            return "fail"
-        if rate["contention_mbps"] is not None and rate["contention_mbps"] < TOLERANCE["guaranteed_min"] * rate["guaranteed_mbps"]:
-            return "fail"
-    return "pass"
+def _measurement_plan(options: ReportOptions, changed_ids: set, shaped: set) -> tuple[list[str], dict[str, tuple[str, bool]]]:
+    """(ids to measure, id -> (why not measured, whether that fails the run)) for the allocations shaped."""
+    if options.measure == "none":
+        return [], {i: ("tidak diminta (bandwidth_verify_measure=none)", False) for i in shaped}
+    if not options.lab_dir:
+        return [], {i: ("produksi: hanya pembacaan ulang, tanpa pengukuran", False) for i in shaped}
+    if options.measure == "all":
+        asked = set(shaped)
+    elif options.measure == "changed":
+        asked = shaped & changed_ids
+    else:
+        asked = shaped & {i for i in options.measure.split(",") if i}
+    lab = _read_json(options.lab_dir / "lab.json", {})
+    lab_ids = {c["id"] for c in lab.get("clients", [])}
+    skipped = {s["id"]: s["reason"] for s in lab.get("skipped", [])}
+    why = {i: (f"tidak diminta (bandwidth_verify_measure={options.measure})", False) for i in shaped - asked}
+    # Asked for and not measurable: the run fails, it never passes quietly.
+    why |= {i: (f"tidak ada klien lab: {skipped.get(i, 'tidak ada di lab')}", True) for i in asked - lab_ids}
+    return sorted(asked & lab_ids), why
 
 
 def _approved(event) -> str | None:
@@ -110,18 +118,11 @@ def build(options: ReportOptions, result: CheckResult) -> dict:
     for differences, gateway in _read_json(options.readback, []) if options.readback else []:
         drift += [{"gateway": gateway, "device": d["device"], "allocation": d.get("allocation"), "difference": d["difference"]} for d in differences or []]
 
-    measured = {"alone": {}, "contention": {}}
-    if options.lab_dir and options.measure != "none":
-        if options.measure == "all":
-            ids = None
-        elif options.measure == "changed":
-            ids = sorted(changed_ids)
-        else:
-            ids = [i for i in options.measure.split(",") if i]
-        lab_ids = {c["id"] for c in _read_json(options.lab_dir / "lab.json", {}).get("clients", [])}
-        ids = sorted(lab_ids) if ids is None else [i for i in ids if i in lab_ids]
-        if ids:
-            measured = measure.measure(measure.Options(lab_dir=options.lab_dir, ids=ids, duration=options.seconds))
+    measured: dict = {}
+    ids, unmeasured = _measurement_plan(options, changed_ids, shaped)
+    if ids:
+        wire = measure.wire_targets(plans, _read_json(options.lab_dir / "lab.json", {}))
+        measured = measure.measure(measure.Options(lab_dir=options.lab_dir, ids=ids, duration=options.seconds, wire=wire))
 
     verified = utc_now()
     landed = history.last_events(options.repo)  # the merge that last changed each allocation, and its recorded disposition
@@ -136,16 +137,28 @@ def build(options: ReportOptions, result: CheckResult) -> dict:
             "subnets": [str(s) for s in a.subnets], "priority": a.priority,
             "start": a.start.isoformat(), "end": a.end.isoformat() if a.end else None, "purpose": a.purpose,
             "changed": a.id in changed_ids,
+            "families": reports.families(a.subnets),
+            # Not applied says why by itself (the gateway's reason); measuring it would prove nothing.
+            "not_measured_reason": None if a.gateway in unapplied else unmeasured.get(a.id, (None, False))[0],
+            "rtt_ms": measured.get("rtt", {}).get(a.id),
         }  # fmt: skip
         for direction in DIRECTIONS:
             rate = a.rate(direction)
             entry[direction] = {
                 "guaranteed_mbps": rate.guaranteed_kbit / 1000,
                 "max_mbps": rate.max_kbit / 1000,
-                "measured_mbps": measured["alone"].get(a.id, {}).get(direction),
-                "contention_mbps": measured["contention"].get(a.id, {}).get(direction),
+                "measured_mbps": measured.get("alone", {}).get(a.id, {}).get(direction),
+                "contention_mbps": measured.get("contention", {}).get(a.id, {}).get(direction),
+                "wire_mbps": measured.get("wire_alone", {}).get(a.id, {}).get(direction),
+                "contention_wire_mbps": measured.get("wire_contention", {}).get(a.id, {}).get(direction),
+                "by_family": measured.get("by_family", {}).get(a.id, {}).get(direction, {}),
             }
-        entry["verdict"] = "not_applied" if a.gateway in unapplied else _verdict(entry)
+        if a.gateway in unapplied:
+            entry["verdict"] = "not_applied"
+        elif unmeasured.get(a.id, (None, False))[1]:
+            entry["verdict"] = "fail"  # asked to be measured and not measurable: never a quiet pass
+        else:
+            entry["verdict"] = reports.verdict(entry, TOLERANCE)
         entry["timeline"] = {
             "committed": _git(options.repo, "log", "--diff-filter=A", "--follow", "--format=%aI", "-1", "--", a.path) or None,
             "approved": _approved(landed.get(a.id)),
@@ -211,10 +224,16 @@ def summary(report: dict, folder: Path) -> list[str]:
     lines = [f"report: {folder}"]
     for item in report["allocations"]:
         down, up = item["download"], item["upload"]
-        lines.append(
-            f"{item['id']} {item['gateway']}/{item['uplink']}: download max {down['max_mbps']:g} measured {down['measured_mbps']}, "
-            f"upload max {up['max_mbps']:g} measured {up['measured_mbps']}: {item['verdict']}"
+        line = (
+            f"{item['id']} {item['gateway']}/{item['uplink']} ({'+'.join(item.get('families', []))}): "
+            f"download max {down['max_mbps']:g} wire {down.get('wire_mbps')} goodput {down['measured_mbps']}, "
+            f"upload max {up['max_mbps']:g} wire {up.get('wire_mbps')} goodput {up['measured_mbps']}"
         )
+        rtt = item.get("rtt_ms") or {}
+        if rtt.get("idle") is not None:
+            line += f", rtt {rtt['idle']} ms idle, {rtt.get('loaded')} ms loaded"
+        reason = f" ({item['not_measured_reason']})" if item.get("not_measured_reason") else ""
+        lines.append(f"{line}: {item['verdict']}{reason}")
     for gateway in report["gateways"]:
         if gateway.get("applied") is False:
             lines.append(f"NOT APPLIED {gateway['name']}: {printable(' '.join((gateway['reason'] or '(no reason recorded)').split()))}")
