@@ -46,6 +46,51 @@ def test_verify_measures_and_writes_the_report(lab: Lab):
     assert len(list(latest.glob("Laporan_Penyelesaian_Tugas_BW-*.docx"))) == 12
 
 
+def test_every_shipped_allocation_passes_on_the_wire_in_every_family(lab: Lab):
+    done = verify(lab, "-e", "bandwidth_verify_seconds=2")
+    report = json.loads((lab.path / "reports/latest/report.json").read_text())
+    jsonschema.validate(report, json.loads((ROOT / "schemas/report.schema.json").read_text()))
+    allocations = {a["id"]: a for a in report["allocations"]}
+    assert len(allocations) == 12 and {a["verdict"] for a in allocations.values()} == {"pass"}, done.stdout
+    assert allocations["BW-2026-0012"]["families"] == ["ipv6"] and allocations["BW-2026-0006"]["families"] == ["ipv4", "ipv6"]
+    for item in allocations.values():
+        assert item["not_measured_reason"] is None
+        assert item["rtt_ms"]["idle"] is not None and item["rtt_ms"]["loaded"] is not None
+        for direction in ("download", "upload"):
+            rate = item[direction]
+            # On the wire within 97-103% of the maximum, every family alone and all at once.
+            assert 0.97 * rate["max_mbps"] <= rate["wire_mbps"] <= 1.03 * rate["max_mbps"], (item["id"], direction, rate)
+            assert set(rate["by_family"]) == set(item["families"])
+            for family in rate["by_family"].values():
+                assert 0.97 * rate["max_mbps"] <= family["wire_mbps"] <= 1.03 * rate["max_mbps"], (item["id"], direction, rate)
+            assert rate["contention_wire_mbps"] >= 0.97 * rate["guaranteed_mbps"]
+            assert rate["measured_mbps"] < rate["wire_mbps"]  # goodput: TCP payload, below the layer-2 rate
+    # The dual-stack allocation: IPv4 and IPv6 at once stay within the one maximum.
+    dual = allocations["BW-2026-0006"]["download"]
+    assert dual["wire_mbps"] <= 1.03 * dual["max_mbps"] and dual["by_family"]["ipv4"]["wire_mbps"] >= 0.97 * dual["max_mbps"]
+    assert allocations["BW-2026-0012"]["rtt_ms"]["family"] == "ipv6"
+
+
+def test_an_allocation_the_lab_cannot_measure_fails_verification(lab: Lab):
+    """Asked to measure every allocation, one without a lab client must fail the run, never pass quietly."""
+    doc_path = lab.path / "lab" / "lab.json"
+    original = doc_path.read_text()
+    doc = json.loads(original)
+    doc["clients"] = [c for c in doc["clients"] if c["id"] != "BW-2026-0004"]
+    doc["skipped"].append({"id": "BW-2026-0004", "reason": "subnet removed for this test"})
+    doc_path.write_text(json.dumps(doc))
+    try:
+        done = verify(lab, "-e", '{"bandwidth_verify_measure": "all"}', "-e", "bandwidth_verify_seconds=1", check=False)
+    finally:
+        doc_path.write_text(original)
+    assert done.returncode != 0
+    report = json.loads((lab.path / "reports/latest/report.json").read_text())
+    item = next(a for a in report["allocations"] if a["id"] == "BW-2026-0004")
+    assert item["verdict"] == "fail" and item["not_measured_reason"] == "tidak ada klien lab: subnet removed for this test"
+    result = next(line for line in (lab.path / "reports/latest/report.md").read_text().splitlines() if line.startswith("**Hasil:"))
+    assert "semua" not in result and "gagal" in result
+
+
 def test_drift_fails_verification_and_names_it(lab: Lab):
     from bandwidth.tcstate import minor_for
 
