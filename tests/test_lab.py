@@ -216,13 +216,16 @@ def test_namespaces_links_and_addresses(lab_up: Lab):
     assert lines["wan0"] == ["198.19.8.1/30"] and lines["wan1"] == ["198.19.9.1/30"]
     assert "198.18.10.1/24" in lines["eth1"] and len(lines["eth1"]) == 6
     assert lines["eth2"] == ["198.18.20.1/24", "198.18.21.1/24", "198.18.22.1/24"]
-    forwarding = subprocess.run(["ip", "netns", "exec", "bwlab-gw-samarinda", "sysctl", "-n", "net.ipv4.ip_forward"], capture_output=True, text=True, check=True).stdout
-    assert forwarding.strip() == "1"
-    # Every address the lab gave out is in 198.18.0.0/15.
+    forwarding = subprocess.run(["ip", "netns", "exec", "bwlab-gw-samarinda", "sysctl", "-n", "net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding"], capture_output=True, text=True, check=True)
+    assert forwarding.stdout.split() == ["1", "1"]
+    v6 = subprocess.run(["ip", "-n", "bwlab-gw-samarinda", "-br", "-6", "addr", "show", "dev", "eth1"], capture_output=True, text=True, check=True).stdout
+    assert "2001:2:0:1006::1/64" in v6  # the dual-stack allocation BW-2026-0006
+    # Every address the lab gave out is in 198.18.0.0/15 or 2001:2::/48 (the benchmarking ranges).
     given = [gw["mgmt"]["address"] for gw in doc["gateways"]] + [gw["mgmt"]["root_address"] for gw in doc["gateways"]]
-    given += [u[key] for gw in doc["gateways"] for u in gw["uplinks"] for key in ("gateway_address", "server_address")]
+    given += [u[key] for gw in doc["gateways"] for u in gw["uplinks"] for key in ("gateway_address", "server_address", "gateway_address6", "server_address6")]
     given += [a.split("/")[0] for c in doc["clients"] for a in c["addresses"] + c["gateway_addresses"]]
-    assert all(ipaddress.IPv4Address(a) in LAB_RANGE for a in given)
+    assert all(ipaddress.ip_address(a) in LAB_RANGE or ipaddress.ip_address(a) in ipaddress.IPv6Network("2001:2::/48") for a in given)
+    assert {name for c in doc["clients"] for name in c["families"]} == {"ipv4", "ipv6"}
 
 
 @pytest.mark.lab
@@ -237,17 +240,23 @@ def test_ssh_reaches_each_gateway_namespace(lab_up: Lab):
 @pytest.mark.lab
 def test_every_client_reaches_its_server_through_the_gateway(lab_up: Lab):
     for client in lab_up.doc["clients"]:
-        route = subprocess.run(["ip", "-n", client["namespace"], "route", "show", "default"], capture_output=True, text=True, check=True).stdout
-        assert f"via {client['gateway_address']} dev lan0" in route
-        done = subprocess.run(["ip", "netns", "exec", client["namespace"], "ping", "-c1", "-W1", client["server_address"]], capture_output=True, text=True, check=False)
-        assert done.returncode == 0, f"{client['id']}: {done.stdout}{done.stderr}"
+        for name, family in client["families"].items():  # every family the allocation has
+            route = subprocess.run(["ip", "-n", client["namespace"], "-4" if name == "ipv4" else "-6", "route", "show", "default"], capture_output=True, text=True, check=True).stdout
+            assert f"via {family['gateway_address']} dev lan0" in route
+            done = subprocess.run(["ip", "netns", "exec", client["namespace"], "ping", "-c1", "-W1", family["server_address"]], capture_output=True, text=True, check=False)
+            assert done.returncode == 0, f"{client['id']} {name}: {done.stdout}{done.stderr}"
 
 
 @pytest.mark.lab
 def test_every_client_has_its_own_iperf3_server_at_once(lab_up: Lab):
     runs = [
-        subprocess.Popen(["ip", "netns", "exec", c["namespace"], "iperf3", "-c", c["server_address"], "-p", str(c["server_port"]), "-n", "256K", "-J"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            ["ip", "netns", "exec", c["namespace"], "iperf3", "-c", f["server_address"], "-p", str(f["server_port"]), "-B", f["address"], "-n", "256K", "-J"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         for c in lab_up.doc["clients"]
+        for f in c["families"].values()
     ]
     for process in runs:
         out, err = process.communicate(timeout=30)

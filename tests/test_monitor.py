@@ -203,7 +203,7 @@ L2_PER_PAYLOAD = 1514 / 1448
 def _iperf(client: dict, direction: str, rate: str | None, seconds: int) -> list[str]:
     from bandwidth.measure import _iperf_argv
 
-    return _iperf_argv(client, direction, seconds) + (["-b", rate] if rate else [])
+    return _iperf_argv(client, next(iter(client["families"])), direction, seconds) + (["-b", rate] if rate else [])
 
 
 @pytest.mark.lab

@@ -64,7 +64,9 @@ def test_every_shipped_allocation_passes_on_the_wire_in_every_family(lab: Lab):
             for family in rate["by_family"].values():
                 assert 0.97 * rate["max_mbps"] <= family["wire_mbps"] <= 1.03 * rate["max_mbps"], (item["id"], direction, rate)
             assert rate["contention_wire_mbps"] >= 0.97 * rate["guaranteed_mbps"]
-            assert rate["measured_mbps"] < rate["wire_mbps"]  # goodput: TCP payload, below the layer-2 rate
+    # Goodput is TCP payload: about 95% of the layer-2 rate (iperf3 counts its own seconds, so one figure may stray).
+    ratios = [item[d]["measured_mbps"] / item[d]["wire_mbps"] for item in allocations.values() for d in ("download", "upload")]
+    assert 0.90 <= sum(ratios) / len(ratios) <= 0.99, ratios
     # The dual-stack allocation: IPv4 and IPv6 at once stay within the one maximum.
     dual = allocations["BW-2026-0006"]["download"]
     assert dual["wire_mbps"] <= 1.03 * dual["max_mbps"] and dual["by_family"]["ipv4"]["wire_mbps"] >= 0.97 * dual["max_mbps"]
@@ -72,7 +74,7 @@ def test_every_shipped_allocation_passes_on_the_wire_in_every_family(lab: Lab):
 
 
 def test_an_allocation_the_lab_cannot_measure_fails_verification(lab: Lab):
-    """Asked to measure every allocation, one without a lab client must fail the run, never pass quietly."""
+    """Asked to be measured, an allocation without a lab client fails the run: it never passes quietly."""
     doc_path = lab.path / "lab" / "lab.json"
     original = doc_path.read_text()
     doc = json.loads(original)
@@ -80,13 +82,14 @@ def test_an_allocation_the_lab_cannot_measure_fails_verification(lab: Lab):
     doc["skipped"].append({"id": "BW-2026-0004", "reason": "subnet removed for this test"})
     doc_path.write_text(json.dumps(doc))
     try:
-        done = verify(lab, "-e", '{"bandwidth_verify_measure": "all"}', "-e", "bandwidth_verify_seconds=1", check=False)
+        done = verify(lab, "-e", '{"bandwidth_verify_measure": ["BW-2026-0004", "BW-2026-0007"]}', "-e", "bandwidth_verify_seconds=1", check=False)
     finally:
         doc_path.write_text(original)
     assert done.returncode != 0
     report = json.loads((lab.path / "reports/latest/report.json").read_text())
     item = next(a for a in report["allocations"] if a["id"] == "BW-2026-0004")
     assert item["verdict"] == "fail" and item["not_measured_reason"] == "tidak ada klien lab: subnet removed for this test"
+    assert next(a for a in report["allocations"] if a["id"] == "BW-2026-0007")["verdict"] == "pass"
     result = next(line for line in (lab.path / "reports/latest/report.md").read_text().splitlines() if line.startswith("**Hasil:"))
     assert "semua" not in result and "gagal" in result
 

@@ -83,15 +83,20 @@ def _families(client: dict) -> dict:
     return {"ipv4": {k: client[k] for k in ("address", "gateway_address", "server_address", "server_port")}}
 
 
-def _counters(devices: set[tuple[str, str]]) -> dict[tuple[str, str, int], int]:
-    """(namespace, device, minor) -> bytes sent, for every class of the given devices."""
+def _counters(devices: set[tuple[str, str]]) -> dict[tuple[str, str, int], tuple[int, float]]:
+    """(namespace, device, minor) -> (bytes sent, when read), for every class of the given devices.
+
+    Each device has its own time (the middle of its tc call): reading several devices one after
+    the other takes tens of milliseconds, a few percent of a measured second."""
     found = {}
-    for namespace, device in devices:
+    for namespace, device in sorted(devices):
+        before = time.monotonic()
         done = subprocess.run(["ip", "netns", "exec", namespace, "tc", "-s", "class", "show", "dev", device], capture_output=True, text=True, check=False)
+        when = (before + time.monotonic()) / 2
         for match in _SENT.finditer(done.stdout):
             major, _, minor = match.group(1).partition(":")
             if major == "1" and minor:
-                found[(namespace, device, int(minor, 16))] = int(match.group(2))
+                found[(namespace, device, int(minor, 16))] = (int(match.group(2)), when)
     return found
 
 
@@ -140,13 +145,14 @@ class _Round:
         devices = {(ns, device) for ns, device, _minor in targets.values()}
         count = max(3, int((self.options.duration - 0.5) / 0.2))
         time.sleep(WARM_UP + 0.3)  # connect, then iperf3's warm-up second
-        first, t1 = _counters(devices), time.monotonic()
+        first = _counters(devices)
         pingers = {client["id"]: subprocess.Popen(_ping_argv(client, count, 2), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) for client in self.pings}
         time.sleep(max(0.5, self.options.duration - 0.5))
-        last, t2 = _counters(devices), time.monotonic()
+        last = _counters(devices)
         for client_id, key in targets.items():
-            if key in first and key in last and last[key] >= first[key]:
-                self.wire[client_id] = round((last[key] - first[key]) * 8 / (t2 - t1) / 1e6, 3)
+            if key in first and key in last and last[key][0] >= first[key][0]:
+                (bytes1, t1), (bytes2, t2) = first[key], last[key]
+                self.wire[client_id] = round((bytes2 - bytes1) * 8 / (t2 - t1) / 1e6, 3)
         for client_id, pinger in pingers.items():
             try:
                 out, _ = pinger.communicate(timeout=10)
