@@ -36,29 +36,14 @@ RUNS = 3
 
 
 def write_repo(out: Path) -> None:
-    """One gateway, one 10 Gbit/s uplink, 4,000 allocations in /28s of 198.18.0.0/16."""
+    """One gateway, one 10 Gbit/s uplink, 4,000 allocations in /28s of 198.18.0.0/16: the tests' big gateway."""
     if out.exists():
         shutil.rmtree(out)
-    host_vars = out / "inventory/production/host_vars"
-    host_vars.mkdir(parents=True)
-    (out / "inventory/production/hosts.yml").write_text(f"all:\n  children:\n    gateways:\n      hosts:\n        {GATEWAY}: {{}}\n")
-    (host_vars / f"{GATEWAY}.yml").write_text(
-        "bandwidth_lan_networks: [198.18.0.0/16]\nbandwidth_uplinks:\n  - {name: isp-a, download_mbps: 10000, upload_mbps: 10000, reserve_percent: 10, lan_interface: eth1}\n"
-    )
-    folder = out / "allocations" / GATEWAY
-    folder.mkdir(parents=True)
-    for n in range(1, ALLOCATIONS + 1):
-        third, fourth = divmod((n - 1) * 16, 256)
-        (folder / f"BW-2026-{n:04d}.yaml").write_text(
-            f"id: BW-2026-{n:04d}\nagency: Dinas Uji {n}\nletter: {{number: 555/{n}/UJI/2026, date: 2026-11-01}}\n"
-            f"contact: {{name: Penguji, email: uji@example.go.id}}\ngateway: {GATEWAY}\nuplink: isp-a\n"
-            f"subnets: [198.18.{third}.{fourth}/28]\ndownload: {{guaranteed_mbps: 2, max_mbps: 10}}\n"
-            f"upload: {{guaranteed_mbps: 1, max_mbps: 5}}\npriority: {n % 8}\nstart: 2026-11-01\npurpose: Uji beban\n"
-        )
-    for name in ("playbooks", "roles", "schemas", "scripts"):
-        shutil.copytree(ROOT / name, out / name, symlinks=True)
-    shutil.copy(ROOT / "ansible.cfg", out / "ansible.cfg")
-    (out / ".venv").symlink_to(ROOT / ".venv")
+    out.mkdir(parents=True)
+    sys.path.insert(0, str(ROOT / "tests"))
+    from conftest import write_big_gateway
+
+    write_big_gateway(out, ALLOCATIONS, GATEWAY)
 
 
 # What a run that finds nothing to do spends on the lock and the state folder, timed on the gateway
