@@ -225,16 +225,29 @@ def build(options: MonitorOptions) -> dict:
     }
 
 
+def _device_times(samples: list, device: str, path: Path) -> list[float]:
+    """When the device was read in each sample: its own time (device_t) where the module gave one,
+    else the sample's; a busy gateway reads devices one after the other."""
+    times = []
+    for index, sample in enumerate(samples):
+        own = sample.get("device_t", {}).get(device) if isinstance(sample.get("device_t"), dict) else None
+        t = own if isinstance(own, int | float) and not isinstance(own, bool) and math.isfinite(own) else sample["t"]
+        if times and t <= times[-1]:
+            raise UsageError(f"{path}: samples[{index}]: device_t of {device} must increase from sample to sample")
+        times.append(float(t))
+    return times
+
+
 def _gateway(name: str, plan: dict, data: dict, path: Path, details: dict, allocations: dict, resets: list) -> dict:
     """One gateway's uplink totals; fills `allocations` (id -> entry) and `resets` on the way."""
     samples = data["samples"]
-    times = [float(s["t"]) for s in samples]
     uplinks: dict[str, dict] = {}
     for device in plan["devices"]:
         dev, direction = device["device"], device["direction"]
         missing = [i for i, s in enumerate(samples) if dev not in s["devices"]]
         if missing:
             raise UsageError(f"{path}: device {dev} of the plan is not in samples[{missing[0]}]")
+        times = _device_times(samples, dev, path)
         found = {}
         classids = [ROOT_CLASS, DEFAULT_CLASS] + [f"1:{cls['minor']:x}" for cls in device["classes"]]
         labels = [None, None] + [cls["label"] for cls in device["classes"]]

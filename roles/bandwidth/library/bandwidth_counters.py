@@ -35,7 +35,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 samples:
-  description: "One entry per sample: t (seconds since the first sample) and devices: {device: {classid: {bytes, packets, drops, overlimits}}}."
+  description: "One entry per sample: t (seconds since the first sample), devices: {device: {classid: {bytes, packets, drops, overlimits}}}
+    and device_t: {device: seconds since the first sample when that device was read}."
   type: list
   returned: always
 started: {description: UTC wall-clock time of the first sample (ISO 8601)., type: str, returned: always}
@@ -96,15 +97,19 @@ def _from_text(text):
     return found
 
 
-def read_sample(module, tc, devices):
-    sample = {}
+def read_sample(module, tc, devices, origin):
+    """(counters per device, when each device was read): a slow read of one device (a busy gateway)
+    must not bend the rates of the others, so each keeps its own time."""
+    sample, times = {}, {}
     for device in devices:
         argv = [tc, "-s", "-j", "class", "show", "dev", device]
+        before = time.monotonic()
         rc, out, err = module.run_command(argv)
         if rc != 0:
             module.fail_json(msg=f"cannot read the tc counters of device {device}: {' '.join(argv)}: {err.strip()}")
+        times[device] = round(max((before + time.monotonic()) / 2 - origin, 0.0), 4)
         sample[device] = parse_counters(out)
-    return sample
+    return sample, times
 
 
 def main():
@@ -138,9 +143,9 @@ def main():
         if delay > 0:
             time.sleep(delay)
         before = time.monotonic()
-        counters = read_sample(module, tc, devices)
-        middle = (before + time.monotonic()) / 2 - origin  # one time for all devices of the sample
-        samples.append({"t": round(max(middle, 0.0), 4), "devices": counters})
+        counters, device_t = read_sample(module, tc, devices, origin)
+        middle = (before + time.monotonic()) / 2 - origin  # the sample's time; device_t: each device's own
+        samples.append({"t": round(max(middle, 0.0), 4), "devices": counters, "device_t": device_t})
     module.exit_json(changed=False, samples=samples, started=started, duration_seconds=duration, step_seconds=step)
 
 
