@@ -36,8 +36,13 @@ GOOD = [
 def github(httpserver):
     """Serve a pull request, its reviews (paged by 2) and the chain at base and head."""
 
-    def serve(reviews, author="pemohon", head_chain=None, page_size=2):
+    def serve(reviews, author="pemohon", head_chain=None, page_size=2, files=()):
         httpserver.expect_request(f"/repos/{REPO}/pulls/7").respond_with_json({"number": 7, "user": {"login": author}, "head": {"sha": HEAD}, "base": {"sha": BASE}})
+        # files: (filename, status, {ref: text}) of the pull request's changed files
+        httpserver.expect_request(f"/repos/{REPO}/pulls/7/files", query_string={"per_page": "100"}).respond_with_json([{"filename": name, "status": status} for name, status, _ in files])
+        for name, _, versions in files:
+            for ref, text in versions.items():
+                httpserver.expect_request(f"/repos/{REPO}/contents/{name}", query_string={"ref": ref}).respond_with_json({"content": base64.b64encode(text.encode()).decode(), "encoding": "base64"})
         for ref, text in ((BASE, CHAIN), (HEAD, head_chain or CHAIN)):
             httpserver.expect_request(f"/repos/{REPO}/contents/.github/disposition.yml", query_string={"ref": ref}).respond_with_json(
                 {"content": base64.b64encode(text.encode()).decode(), "encoding": "base64"}
@@ -72,6 +77,26 @@ def test_self_approval_does_not_count(github, httpserver):
     done = approvals(httpserver)
     assert done.returncode == 1
     assert "| 1 | Kasubag TU | - | - | pemohon tidak boleh menyetujui sendiri |" in done.stdout
+
+
+def request_file(github_login: str) -> str:
+    return f"id: BW-2026-0001\ncontact: {{name: Pemohon, email: p@example.go.id, github: {github_login}}}\n"
+
+
+def test_the_requesters_approval_does_not_count_when_a_bot_opened_the_pull_request(github, httpserver):
+    # The intake workflow opens the pull request as github-actions[bot]; the requester is the file's contact.github.
+    github(GOOD, author="github-actions[bot]", files=[("allocations/gw-a/BW-2026-0001.yaml", "added", {HEAD: request_file("tu-1")})])
+    done = approvals(httpserver)
+    assert done.returncode == 1
+    assert "| 1 | Kasubag TU | - | - | pemohon (contact.github) tidak boleh menyetujui sendiri |" in done.stdout
+
+
+def test_the_requester_of_a_removed_request_is_read_at_the_base(github, httpserver):
+    github(GOOD, files=[("allocations/gw-a/BW-2026-0001.yaml", "removed", {BASE: request_file("kasi-1")}), ("README.md", "modified", {})])
+    done = approvals(httpserver)
+    assert done.returncode == 1
+    assert "| 3 | Pejabat Pengawas / Kasi Infrastruktur TIK | - | - | pemohon (contact.github) tidak boleh menyetujui sendiri |" in done.stdout
+    assert not any(entry[0].path.endswith("README.md") for entry in httpserver.log)
 
 
 def test_non_member_does_not_count(github, httpserver):

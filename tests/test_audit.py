@@ -77,6 +77,7 @@ def serve_pull(httpserver, number: int, merge_sha: str, head: str, base: str, au
     )
     reviews = [{"id": number * 10 + i, "user": {"login": login}, "state": "APPROVED", "submitted_at": f"{day}T0{i + 1}:00:00Z", "commit_id": head} for i, login in enumerate(approvers)]
     httpserver.expect_request(f"/repos/{GH_REPO}/pulls/{number}/reviews", query_string={"per_page": "100"}).respond_with_json(reviews)
+    httpserver.expect_request(f"/repos/{GH_REPO}/pulls/{number}/files", query_string={"per_page": "100"}).respond_with_json([])
 
 
 def bandwidth(repo: Repo, httpserver, *args: str) -> subprocess.CompletedProcess:

@@ -3,7 +3,9 @@
 The chain and who may act in each role are read from `.github/disposition.yml` at the pull
 request's BASE commit, never its head, so a pull request cannot appoint its own approvers.
 An approval counts when it is the reviewer's latest review that is not a plain comment, is
-APPROVED on the current head commit, and comes from a member of the role who is not the author
+APPROVED on the current head commit, and comes from a member of the role who is neither the
+author nor a requester (the `contact.github` of a request file the pull request adds, changes or
+removes: the requester is not the author when a workflow opened the pull request from an issue)
 and fills no other role on this pull request; with `ordered: true` each role's approval comes
 after the previous role's. A latest CHANGES_REQUESTED from any member blocks.
 """
@@ -24,6 +26,7 @@ from bandwidth.escape import markdown as md
 
 DEFAULT_API = "https://api.github.com"
 DISPOSITION_PATH = ".github/disposition.yml"
+REQUEST_FILE = re.compile(r"allocations/[^/]+/[^/]+\.yaml")
 
 
 class ApiError(Exception):
@@ -51,6 +54,7 @@ class Result:
     head: str
     author: str
     ordered: bool
+    requesters: list[str] = field(default_factory=list)  # contact.github of the request files in the pull request
     outcomes: list[Outcome] = field(default_factory=list)
     blocked_by: list[tuple[str, str]] = field(default_factory=list)  # (login, time) of CHANGES_REQUESTED
     merged_by: str | None = None  # once merged: who merged, and when (for `bandwidth record`)
@@ -110,6 +114,39 @@ def load_chain(text: str) -> tuple[bool, list[Role]]:
     return bool(doc.get("ordered", True)), chain
 
 
+def requesters(repo: str, pull: dict, github: GitHub) -> list[str]:
+    """The contact.github of every request file the pull request adds, changes or removes (both versions)."""
+    head, base = pull["head"]["sha"], pull["base"]["sha"]
+    found: set[str] = set()
+    for changed in github.get_all(f"/repos/{repo}/pulls/{pull['number']}/files"):
+        versions = []
+        if REQUEST_FILE.fullmatch(changed.get("filename", "")) and changed.get("status") != "removed":
+            versions.append((changed["filename"], head))
+        old = changed.get("previous_filename") or changed.get("filename", "")
+        if REQUEST_FILE.fullmatch(old) and changed.get("status") != "added":
+            versions.append((old, base))
+        for path, ref in versions:
+            login = _contact_github(github, repo, path, ref)
+            if login:
+                found.add(login)
+    return sorted(found)
+
+
+def _contact_github(github: GitHub, repo: str, path: str, ref: str) -> str | None:
+    from urllib.parse import quote
+
+    from bandwidth import yamlsafe
+
+    content = github.get(f"/repos/{repo}/contents/{quote(path)}?ref={ref}")  # a file we cannot read is an API error (exit 2)
+    try:
+        doc = yamlsafe.load(base64.b64decode(content["content"]))
+    except (yamlsafe.YamlError, KeyError, TypeError, ValueError):
+        return None  # a broken file: `bandwidth check` fails the pull request anyway
+    contact = doc.value.get("contact") if isinstance(doc.value, dict) else None
+    login = contact.get("github") if isinstance(contact, dict) else None
+    return login if isinstance(login, str) and login else None
+
+
 def evaluate(repo: str, number: int, github: GitHub) -> Result:
     pull = github.get(f"/repos/{repo}/pulls/{number}")
     head, base, author = pull["head"]["sha"], pull["base"]["sha"], pull["user"]["login"]
@@ -123,7 +160,7 @@ def evaluate(repo: str, number: int, github: GitHub) -> Result:
         if login and review.get("state") in ("APPROVED", "CHANGES_REQUESTED", "DISMISSED"):
             latest[login] = review
     members = {m for role in chain for m in role.members}
-    result = Result(number, head, author, ordered)
+    result = Result(number, head, author, ordered, requesters(repo, {**pull, "number": number}, github))
     if isinstance(pull.get("merged_by"), dict):
         result.merged_by, result.merged_at = pull["merged_by"].get("login"), pull.get("merged_at")
     result.blocked_by = sorted((login, r.get("submitted_at") or "") for login, r in latest.items() if r["state"] == "CHANGES_REQUESTED" and login in members)
@@ -139,6 +176,9 @@ def evaluate(repo: str, number: int, github: GitHub) -> Result:
                 continue
             if login == author:
                 outcome.missing = f"{login} is the author"
+                continue
+            if login in result.requesters:
+                outcome.missing = f"{login} is the requester"
                 continue
             if login in used:
                 outcome.missing = f"{login} already acts as another role"
@@ -168,6 +208,7 @@ def table(result: Result) -> str:
     notes = {
         "no approval yet": "menunggu persetujuan",
         "is the author": "pemohon tidak boleh menyetujui sendiri",
+        "is the requester": "pemohon (contact.github) tidak boleh menyetujui sendiri",
         "already acts as another role": "sudah bertindak dalam peran lain",
         "approved an older commit": "persetujuan untuk versi lama; perlu disetujui ulang",
         "approved before the previous role": "disetujui sebelum peran sebelumnya (urutan disposisi)",
