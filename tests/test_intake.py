@@ -79,3 +79,20 @@ def test_subnet_outside_the_gateway_names_the_subnet_field(form_repo: Repo):
     form = yaml.safe_load(FORM.read_text())
     label = next(item["attributes"]["label"] for item in form["body"] if item.get("id") == "subnets")
     assert label in done.stdout and "outside the networks behind gw-a" in done.stdout
+
+
+def test_the_comment_shows_plain_characters_not_entities(form_repo: Repo):
+    # The comment is read on the page and in notification e-mails: a colon stays a colon.
+    form_repo.write("issue.md", body({**ANSWERS, "subnets": "198.18.99.0/24"}))
+    done = form_repo.run("from-issue", "--body-file", "issue.md", "--today", "2026-11-28", today=None)
+    assert done.returncode == 1
+    assert "&#" not in done.stdout and "&amp;" not in done.stdout
+    assert "- Kolom «Subnet jaringan instansi» tidak valid: ` subnet 198.18.99.0/24 is outside the networks behind gw-a" in done.stdout
+
+
+def test_quoted_values_cannot_mention_link_or_break_out():
+    from bandwidth.escape import code_span
+
+    assert code_span("a `b` @team <x> :+1: http://x") == "`` a `b` @team <x> :+1: http://x ``"
+    assert code_span("``") == "``` `` ```"
+    assert code_span("line\nnext\u202e") == "` line\\u000anext\\u202e `"  # one line; control characters visible

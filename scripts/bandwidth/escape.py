@@ -22,6 +22,19 @@ def markdown(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("@", "&#64;").replace(":", "&#58;")
 
 
+def code_span(text: str) -> str:
+    """Text in a Markdown code span: GitHub shows every character as it is, in the page and in the
+    notification e-mail alike (no markup, HTML, entity, mention, link or emoji), on one line."""
+    text = " ".join(printable(str(text)).split())
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}"  # one space each side, which Markdown strips: a backtick may start or end the text
+
+
+def plain(text: str) -> str:
+    """Text as it is when Markdown would show it so, else as a code span (never as entities)."""
+    return text if markdown(text) == text else code_span(text)
+
+
 def html_text(text: str) -> str:
     return html.escape(printable(str(text)), quote=True)
 

@@ -2,7 +2,9 @@
 
 The form is `.github/ISSUE_TEMPLATE/permohonan-bandwidth.yml`; GitHub writes its answers into
 the issue body as `### <label>` sections. Each answer is checked as the file would be: a bad
-answer gets a message in Bahasa Indonesia naming the field, never a broken file.
+answer gets a message in Bahasa Indonesia naming the field, never a broken file. The message is
+posted as an issue comment: what it quotes from the form or the check stands in code spans, so it
+reads the same on the page and in the notification e-mail (no HTML entities such as `&#58;`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from bandwidth.escape import markdown as md
+from bandwidth.escape import code_span, plain
 from bandwidth.loader import REQUEST_SUFFIX, UsageError
 
 FORM = Path(".github/ISSUE_TEMPLATE/permohonan-bandwidth.yml")
@@ -58,7 +60,7 @@ def run(args) -> int:
     required = [f for f in KEYS if f != "end"]
     for field in required:
         if field not in answers:
-            problems.append(f"Kolom «{names.get(field, field)}» belum diisi.")
+            problems.append(f"Kolom «{plain(names.get(field, field))}» belum diisi.")
     if problems:
         return _refuse(problems)
     values = {
@@ -71,17 +73,17 @@ def run(args) -> int:
         "priority": answers["priority"], "start": answers["start"], "end": answers.get("end"), "purpose": answers["purpose"],
     }  # fmt: skip
     if not re.fullmatch(r"[0-7]", values["priority"].split()[0] if values["priority"] else ""):
-        return _refuse([f"Kolom «{names.get('priority', 'priority')}» harus angka 0 sampai 7."])
+        return _refuse([f"Kolom «{plain(names.get('priority', 'priority'))}» harus angka 0 sampai 7."])
     values["priority"] = values["priority"].split()[0]
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", values["gateway"]):
-        return _refuse([f"Kolom «{names.get('gateway', 'gateway')}» tidak dikenal."])
+        return _refuse([f"Kolom «{plain(names.get('gateway', 'gateway'))}» tidak dikenal."])
     today = args.today or local_today()
     request_id = scaffold.next_id(repo, today.year)
     try:
         content = scaffold.render(values, request_id)
     except UsageError as exc:
         field = "download_guaranteed" if "--download" in str(exc) else "upload_guaranteed"
-        return _refuse([f"Kolom «{names.get(field, field)}» tidak valid: isi angka Mbit/s, paling banyak 3 desimal."])
+        return _refuse([f"Kolom «{plain(names.get(field, field))}» tidak valid: isi angka Mbit/s, paling banyak 3 desimal."])
     rel = f"allocations/{values['gateway']}/{request_id}{REQUEST_SUFFIX}"
     path = repo / rel
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -98,15 +100,16 @@ def run(args) -> int:
         for problem in mine:
             key = key_of_line.get(problem.line, "")
             fields = [names.get(f, f) for f, k in KEYS.items() if k == key] or [key]
-            messages.append(f"Kolom «{' / '.join(fields)}» tidak valid: {problem.message}")
+            messages.append(f"Kolom «{plain(' / '.join(fields))}» tidak valid: {code_span(problem.message)}")
         return _refuse(messages)
     print(rel)
     return 0
 
 
 def _refuse(messages: list[str]) -> int:
-    """The comment for the requester (Markdown, Bahasa Indonesia) on standard output; exit 1."""
+    """The comment for the requester (Markdown, Bahasa Indonesia) on standard output; exit 1.
+    Each message is Markdown already: our words, labels through plain(), quoted values in code spans."""
     print("Permohonan belum dapat diproses. Mohon perbaiki isian berikut lalu sunting issue ini:\n")
     for message in messages:
-        print(f"- {md(message)}")
+        print(f"- {message}")
     return 1
