@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("ledger", "ledger", "the availability list (daftar kesediaan bandwidth) at a date or commit"),
         ("record", "record", "write the disposition chain of a merged pull request into git (a note on its commit)"),
         ("monitor", "monitoring", "turn tc counter samples into the Laporan Monitoring Bandwidth"),
+        ("overcapacity", "overcapacity", "the issue body when main fails its re-check: overflowing uplinks, their pull requests, who must act"),
     ):
         command = sub.add_parser(name, help=help_text)
         command.set_defaults(module=module_name)
