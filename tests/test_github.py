@@ -135,3 +135,28 @@ def test_issue_form_asks_for_every_field_of_a_request_file():
     assert [option.split()[0] for option in fields["priority"]["attributes"]["options"]] == [str(n) for n in range(8)]
     assert "permohonan-bandwidth" in form["labels"]
     assert load(GITHUB / "ISSUE_TEMPLATE/config.yml")["blank_issues_enabled"] is False
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_github_url_comes_from_the_run_and_no_graphql(path: Path):
+    """github.com, GitHub Enterprise Server and the e2e harness alike: URLs from GITHUB_SERVER_URL/GITHUB_API_URL, REST only."""
+    for job, step in steps(load(path)):
+        script = step.get("run", "")
+        assert "https://github.com" not in script and "api.github.com" not in script, f"{path.name} job {job}: a hard-coded GitHub URL"
+        assert not re.search(r"(^|[\s;|&(])gh\s", script), f"{path.name} job {job}: the gh CLI (its pr/issue commands speak GraphQL; use .github/scripts/github.sh)"
+    scripts = GITHUB / "scripts"
+    for script in scripts.glob("*.sh"):
+        text = script.read_text(encoding="utf-8")
+        assert "https://github.com" not in text and "api.github.com" not in text and not re.search(r"(^|[\s;|&(])gh\s", text, re.M), script.name
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_steps_that_source_the_helper_check_it_out_first(path: Path):
+    for name, job in load(path)["jobs"].items():
+        checked_out = False
+        for step in job.get("steps", []):
+            if step.get("uses", "").startswith("actions/checkout@"):
+                checked_out = True
+                assert (job.get("permissions") or {}).get("contents") in ("read", "write"), f"{path.name} job {name}: checkout without contents permission"
+            if "source .github/scripts/github.sh" in step.get("run", ""):
+                assert checked_out, f"{path.name} job {name}: sources .github/scripts/github.sh before any checkout"
