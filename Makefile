@@ -9,6 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 PIP_INSTALL := $(BIN)/python -m pip install -q --disable-pip-version-check
+UV_INSTALL := $(BIN)/uv pip install -q --python $(BIN)/python
 APT_PACKAGES := git iproute2 iputils-ping iperf3 openssh-server openssh-client chromium
 
 .PHONY: help setup setup-runtime lock system-packages lab lab-down monitor check test pytest molecule lint github-lint bench clean
@@ -28,12 +29,17 @@ system-packages:
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-# Every package comes from the lock files with its sha256 (pip's hash-checking mode); the package
-# itself, a local folder pip cannot hash, is installed on top without dependencies.
-$(STAMP): requirements/runtime.txt requirements/dev.txt pyproject.toml
+# Every package comes from the lock files with its sha256 (hash-checking mode); the package itself,
+# a local folder that cannot be hashed, is installed on top without dependencies. The development
+# set goes in with uv (itself from requirements/lock-tool.txt, with pip's --require-hashes): the
+# same lock files and hashes, from uv's package cache in about a second where pip takes 20-30 s.
+# Every job of the workflows starts with make setup in a new folder, so this is most of its time;
+# the venv itself is not cached: its scripts and the editable install name the folder it was made in.
+$(STAMP): requirements/runtime.txt requirements/dev.txt requirements/lock-tool.txt pyproject.toml
 	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
-	$(PIP_INSTALL) --require-hashes -r requirements/runtime.txt -r requirements/dev.txt
-	$(PIP_INSTALL) --no-deps --no-build-isolation -e .
+	$(PIP_INSTALL) --require-hashes -r requirements/lock-tool.txt
+	$(UV_INSTALL) --require-hashes -r requirements/runtime.txt -r requirements/dev.txt
+	$(UV_INSTALL) --no-deps --no-build-isolation -e .
 	rm -f $(RUNTIME_STAMP)
 	touch $@
 

@@ -120,10 +120,12 @@ def test_make_installs_the_lock_files_with_require_hashes(tmp_path: Path):
     assert len(runtime) == 2, runtime
     assert "--require-hashes -r requirements/runtime.txt" in runtime[0] and "dev.txt" not in runtime[0]
     assert "--no-deps --no-build-isolation -e ." in runtime[1]
+    # The development set: uv, installed from its own lock with pip's --require-hashes, then the two lock files with uv's.
     full = make_dry_run("setup", tmp_path / "venv")
-    assert len(full) == 2, full
-    assert "--require-hashes -r requirements/runtime.txt -r requirements/dev.txt" in full[0]
-    assert "--no-deps --no-build-isolation -e ." in full[1]
+    assert len(full) == 3, full
+    assert "-m pip install" in full[0] and "--require-hashes -r requirements/lock-tool.txt" in full[0]
+    assert "/bin/uv pip install" in full[1] and "--require-hashes -r requirements/runtime.txt -r requirements/dev.txt" in full[1]
+    assert "--no-deps --no-build-isolation -e ." in full[2]
 
 
 def test_the_runtime_lock_alone_installs_and_runs_the_production_jobs_commands(tmp_path: Path):
