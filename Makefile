@@ -10,12 +10,12 @@ STAMP := $(VENV)/.installed
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 PIP_INSTALL := $(BIN)/python -m pip install -q --disable-pip-version-check
 UV_INSTALL := $(BIN)/uv pip install -q --python $(BIN)/python
-APT_PACKAGES := git iproute2 iputils-ping iperf3 openssh-server openssh-client chromium
+APT_PACKAGES := git iproute2 iputils-ping iperf3 openssh-server openssh-client chromium curl jq
 
-.PHONY: help setup setup-runtime lock system-packages lab lab-down monitor check test pytest molecule lint github-lint bench clean
+.PHONY: help setup setup-runtime lock system-packages lab lab-down monitor check test pytest e2e molecule lint github-lint bench clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 setup: system-packages $(STAMP) ## install Debian packages (if missing) and .venv: the runtime set and the development tools
 
@@ -82,7 +82,7 @@ lab-down: setup ## remove the lab (namespaces, processes, links)
 check: setup ## bandwidth check on the repository's own allocations
 	$(BIN)/bandwidth check
 
-test: setup lint pytest molecule ## everything the project checks
+test: setup lint pytest e2e molecule ## everything the project checks
 
 lint: setup github-lint
 	$(BIN)/ruff check scripts tests bench roles
@@ -100,7 +100,10 @@ github-lint: setup ## workflows and issue form: actionlint, zizmor (no findings)
 pytest: setup
 	@# The tests build labs of their own with the same namespace names: the repo's lab goes first.
 	@$(BIN)/bandwidth lab down >/dev/null 2>&1 || true
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not e2e"
+
+e2e: setup ## the workflow files end to end with act against a local fake GitHub (tests/test_e2e.py; no lab)
+	$(BIN)/pytest -q -m e2e
 
 molecule: setup ## the role's molecule scenario on the lab (create, converge, idempotence, verify, destroy)
 	@# molecule links the lab's inventory before its create step runs: the lab comes up first.

@@ -49,7 +49,7 @@ def local_repositories() -> list[str]:
     args = []
     for uses, folder in sorted(pinned_actions().items()):
         if not (folder / "action.yml").is_file():
-            raise AssertionError(f"no stand-in for `uses: {uses}`: add {folder.relative_to(ROOT)}/action.yml")
+            raise AssertionError(f"no stand-in for `uses: {uses}`: add {folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder}/action.yml")
         args += ["--local-repository", f"{uses}={folder}"]
     return args
 
