@@ -96,6 +96,9 @@ class Run:
 
 class Act:
     def __init__(self, github: FakeGitHub, folder: Path):
+        # act reads its flags from ~/.actrc too (and from XDG_CONFIG_HOME, which is set to a new folder here).
+        actrc = Path.home() / ".actrc"
+        assert not actrc.exists(), f"{actrc} would add its flags to the harness's act: move it away to run the e2e scenarios"
         self.github = github
         self.folder = folder
         self.count = 0
