@@ -700,6 +700,10 @@ def _build_network(doc: dict) -> None:
                     inside[client["namespace"]].append(f"route add {default} via {family['gateway_address']} dev {client['interface']}")
             inside[ns].append(f"link set dev {uplink['lan_interface']} up")
     _run([IP, "-batch", "-"], stdin="".join(line + "\n" for line in root))
+    # No IPv6 duplicate-address detection on the lab's links, also for link-local addresses (before
+    # any link is up): a tentative link-local address makes the first neighbour lookup fail.
+    no_dad = "for f in /proc/sys/net/ipv6/conf/*/accept_dad; do echo 0 > $f; done"
+    _run_all([([IP, "netns", "exec", ns, "sh", "-c", no_dad], None) for ns in doc["namespaces"]])
     _run_all([([IP, "-n", ns, "-batch", "-"], "".join(line + "\n" for line in lines)) for ns, lines in inside.items()])
 
 
