@@ -160,3 +160,27 @@ def test_steps_that_source_the_helper_check_it_out_first(path: Path):
                 assert (job.get("permissions") or {}).get("contents") in ("read", "write"), f"{path.name} job {name}: checkout without contents permission"
             if "source .github/scripts/github.sh" in step.get("run", ""):
                 assert checked_out, f"{path.name} job {name}: sources .github/scripts/github.sh before any checkout"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_root_steps_work_with_and_without_sudo(path: Path):
+    """A self-hosted runner may run as root with no sudo installed: root goes through as-root."""
+    for job, step in steps(load(path)):
+        assert not re.search(r"(^|[\s;|&(])sudo\s", step.get("run", "")), f"{path.name} job {job} step {step.get('name')}: use .github/scripts/as-root"
+
+
+def test_as_root_runs_the_command_directly_as_root_and_through_sudo_otherwise(tmp_path: Path):
+    import os
+    import subprocess
+
+    script = str(GITHUB / "scripts" / "as-root")
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "sudo").write_text('#!/bin/sh\necho "sudo $*"\n')
+    (fake / "sudo").chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake}:/usr/bin:/bin"}
+    done = subprocess.run([script, "id", "-u"], capture_output=True, text=True, env=env, check=True)
+    if os.geteuid() == 0:
+        assert done.stdout.strip() == "0"  # no sudo involved, though one is on PATH
+    else:
+        assert done.stdout.strip() == "sudo id -u"
