@@ -27,6 +27,7 @@ from pathlib import Path
 
 DIRECTIONS = ("download", "upload")
 WARM_UP = 1  # seconds iperf3 leaves out (-O), before the counters are first read
+TAIL = 0.7  # seconds before the end of the streams when the counters are last read
 _SENT = re.compile(r"^class \S+ (\S+) .*?\n\s*Sent (\d+) bytes", re.M | re.S)
 _RTT = re.compile(r"= [\d.]+/([\d.]+)/")
 
@@ -144,10 +145,13 @@ class _Round:
         targets = self._targets()
         devices = {(ns, device) for ns, device, _minor in targets.values()}
         count = max(3, int((self.options.duration - 0.5) / 0.2))
+        started = time.monotonic()
         time.sleep(WARM_UP + 0.3)  # connect, then iperf3's warm-up second
         first = _counters(devices)
         pingers = {client["id"]: subprocess.Popen(_ping_argv(client, count, 2), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) for client in self.pings}
-        time.sleep(max(0.5, self.options.duration - 0.5))
+        # End well before the streams do: each iperf3 starts a little later than the last, and the
+        # streams of a dual-stack test share one class, so a stream ending early would leave it idle.
+        time.sleep(max(0.5, started + WARM_UP + self.options.duration - TAIL - time.monotonic()))
         last = _counters(devices)
         for client_id, key in targets.items():
             if key in first and key in last and last[key][0] >= first[key][0]:
