@@ -77,13 +77,6 @@ def _mbps(output: str, where: str) -> float:
         raise MeasureError(f"iperf3 {where}: no result{': ' + error if error else ''}") from None
 
 
-def _families(client: dict) -> dict:
-    """The client's families (lab.json before dual-stack had one IPv4 address per client)."""
-    if client.get("families"):
-        return client["families"]
-    return {"ipv4": {k: client[k] for k in ("address", "gateway_address", "server_address", "server_port")}}
-
-
 def _counters(devices: set[tuple[str, str]]) -> dict[tuple[str, str, int], tuple[int, float]]:
     """(namespace, device, minor) -> (bytes sent, when read), for every class of the given devices.
 
@@ -196,7 +189,7 @@ def measure(options: Options) -> dict:
     if not doc_path.exists():
         raise MeasureError(f"no lab in {options.lab_dir} (`bandwidth lab up` builds one)")
     lab = json.loads(doc_path.read_text())
-    clients = [{**c, "families": _families(c)} for c in lab["clients"] if options.ids is None or c["id"] in options.ids]
+    clients = [c for c in lab["clients"] if options.ids is None or c["id"] in options.ids]
     if options.ids is not None:
         missing = sorted(set(options.ids) - {c["id"] for c in clients})
         if missing:

@@ -377,15 +377,20 @@ def plan_device(spec: dict, leaf: str, qdiscs: list[dict], classes: dict, filter
     return deletes + changes + leaf_changes + additions
 
 
+def redirect_targets(filters_text: str) -> list[str]:
+    """The devices an ingress redirects to (mirred egress redirect), from `tc -j filter show ... parent ffff:`."""
+    found = set()
+    for entry in _json_with_repeats(filters_text):
+        for action in (entry.get("options") or {}).get("actions", []):
+            if action.get("kind") == "mirred" and action.get("mirred_action") == "redirect" and action.get("to_dev"):
+                found.add(action["to_dev"])
+    return sorted(found)
+
+
 def plan_redirect(device: str, ifb: str, qdiscs: list[dict], filters_text: str) -> list[str]:
     """Ingress on the LAN interface, redirected to the ifb that shapes upload."""
     has_ingress = any(q.get("kind") == "ingress" for q in qdiscs)
-    redirected = False
-    for entry in _json_with_repeats(filters_text):
-        for action in (entry.get("options") or {}).get("actions", []):
-            if action.get("kind") == "mirred" and action.get("to_dev") == ifb and action.get("mirred_action") == "redirect":
-                redirected = True
-    if has_ingress and redirected:
+    if has_ingress and ifb in redirect_targets(filters_text):
         return []
     commands = [] if not has_ingress else [f"qdisc del dev {device} handle ffff: ingress"]
     return [*commands, qdisc_ingress(device), filter_redirect(device, ifb)]

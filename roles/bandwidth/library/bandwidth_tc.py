@@ -124,7 +124,7 @@ def main():
                 result.update(changed=bool(runs), runs=[run["run"] for run in runs])
             else:
                 batch_file = keep_failed_batch(state_dir, outcome.commands)
-                failure = {"msg": failure_message(name, outcome, batch_file), "failed_command": outcome.failed_command, "rolled_back": bool(outcome.rolled_back), "batch_file": batch_file}
+                failure = {"msg": failure_message(name, outcome, batch_file), "failed_command": outcome.failed_command, "rolled_back": not outcome.rollback_problems, "batch_file": batch_file}
     except ConvergeError as exc:
         module.fail_json(msg=f"{name}: {exc}", **result)
     except OSError as exc:

@@ -31,9 +31,9 @@ import tempfile
 import time
 
 try:  # inside an Ansible module
-    from ansible.module_utils.bandwidth_tcstate import differences, filter_redirect, parse_classes, parse_filters, parse_qdiscs, plan_device, plan_redirect, restore_commands
+    from ansible.module_utils.bandwidth_tcstate import differences, filter_redirect, parse_classes, parse_filters, parse_qdiscs, plan_device, plan_redirect, redirect_targets, restore_commands
 except ImportError:  # bandwidth-restore, with this folder on sys.path
-    from bandwidth_tcstate import differences, filter_redirect, parse_classes, parse_filters, parse_qdiscs, plan_device, plan_redirect, restore_commands
+    from bandwidth_tcstate import differences, filter_redirect, parse_classes, parse_filters, parse_qdiscs, plan_device, plan_redirect, redirect_targets, restore_commands
 
 STATE_FORMAT = 1
 LOCK_POLL_SECONDS = 0.02
@@ -258,17 +258,6 @@ class Gateway:
 EMPTY_STATE = {"qdiscs": [], "classes": {}, "filters": {"tables": set(), "links": {}, "leaves": {}}, "ingress_filters": "[]"}
 
 
-def redirect_targets(ingress_filters: str) -> list[str]:
-    """The devices the ingress of a device redirects to (mirred egress redirect)."""
-    from_json = parse_qdiscs(ingress_filters)  # the same tolerant JSON reader
-    found = []
-    for entry in from_json:
-        for action in (entry.get("options") or {}).get("actions", []):
-            if action.get("kind") == "mirred" and action.get("mirred_action") == "redirect" and action.get("to_dev"):
-                found.append(action["to_dev"])
-    return sorted(set(found))
-
-
 def comparable(state: dict) -> dict:
     """What must be the same after a rollback: the objects, not their counters or auto handles."""
     return {
@@ -292,8 +281,7 @@ class Outcome:
         self.ok = True
         self.failed_command: str | None = None
         self.message = ""
-        self.rolled_back: bool | None = None
-        self.rollback_problems: list[str] = []
+        self.rollback_problems: list[str] = []  # after a rollback: what still differs (none: rolled back)
 
 
 def converge(gateway: Gateway, plan: dict, leaf: str, check_mode: bool, exists=device_exists) -> Outcome:
@@ -339,7 +327,6 @@ def converge(gateway: Gateway, plan: dict, leaf: str, check_mode: bool, exists=d
         if not outcome.ok:
             touched = {device for device, commands in outcome.per_device.items() if commands}
             outcome.rollback_problems = rollback(gateway, before, touched, outcome.created_ifbs, plan, exists)
-            outcome.rolled_back = not outcome.rollback_problems
     return outcome
 
 
@@ -390,7 +377,7 @@ def rollback(gateway: Gateway, before: dict, touched: set, created_ifbs: list[st
 def failure_message(gateway_name: str, outcome: Outcome, batch_file: str | None) -> str:
     where = f" at: tc {outcome.failed_command}" if outcome.failed_command else ""
     text = f"{gateway_name}: tc failed{where}: {outcome.message or 'no message from tc'}; "
-    if outcome.rolled_back:
+    if not outcome.rollback_problems:
         text += "the gateway was rolled back to its state before this run"
     else:
         text += "ROLLBACK INCOMPLETE: " + "; ".join(outcome.rollback_problems) + " (see README: recovering a gateway by hand)"
