@@ -44,11 +44,13 @@ $(STAMP): requirements/runtime.txt requirements/dev.txt requirements/lock-tool.t
 	touch $@
 
 # The runtime set only: a venv that holds the development tools is made anew, so none is left over.
-$(RUNTIME_STAMP): requirements/runtime.txt pyproject.toml
+# Installed with uv too (the same hashes), which takes 2-3 s of the apply job where pip took 15 s.
+$(RUNTIME_STAMP): requirements/runtime.txt requirements/lock-tool.txt pyproject.toml
 	if [ -e $(STAMP) ]; then echo "$(VENV) holds the development tools: making it anew"; rm -rf $(VENV); fi
 	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
-	$(PIP_INSTALL) --require-hashes -r requirements/runtime.txt
-	$(PIP_INSTALL) --no-deps --no-build-isolation -e .
+	$(PIP_INSTALL) --require-hashes -r requirements/lock-tool.txt
+	$(UV_INSTALL) --require-hashes -r requirements/runtime.txt
+	$(UV_INSTALL) --no-deps --no-build-isolation -e .
 	touch $@
 
 # uv (itself hash-locked in requirements/lock-tool.txt) in a throwaway venv resolves each .in for
