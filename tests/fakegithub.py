@@ -25,6 +25,7 @@ import os
 import re
 import subprocess
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -43,6 +44,7 @@ class Call:
     authorized: bool
     kind: str  # "api" or "git"
     status: int = 0
+    at: float = field(default_factory=time.monotonic)  # when it arrived (time.monotonic): the lead-time benchmark's clock
 
 
 @dataclass
@@ -143,9 +145,10 @@ class FakeGitHub:
         return done.stdout if done.returncode == 0 else None
 
     def now(self) -> str:
-        """A clock that moves one minute per event, so that the order of reviews is never a tie."""
+        """The real time, but at least a second after the last event, so that the order of reviews is
+        never a tie; never far ahead of the clock the workflows read (their times follow GitHub's)."""
         with self._lock:
-            self._clock += dt.timedelta(minutes=1)
+            self._clock = max(dt.datetime.now(dt.UTC).replace(microsecond=0), self._clock + dt.timedelta(seconds=1))
             return self._clock.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def _next_number(self) -> int:
