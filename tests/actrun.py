@@ -90,8 +90,37 @@ class Run:
         """step name -> its result, for the steps of `job` that ran."""
         return {e.get("step", ""): e["stepResult"] for e in self.entries if e.get("jobID") == job and "stepResult" in e and e.get("stage") in ("Main", None)}
 
+    def job_seconds(self) -> dict[str, tuple[float, float]]:
+        """job id -> (start, end) in seconds since act started, from the times of its log lines."""
+        import datetime as dt
+
+        times: dict[str, list[float]] = {}
+        for entry in self.entries:
+            if entry.get("jobID") and entry.get("time"):
+                with contextlib.suppress(ValueError):
+                    times.setdefault(entry["jobID"], []).append(dt.datetime.fromisoformat(entry["time"]).timestamp())
+        if not times:
+            return {}
+        zero = min(min(v) for v in times.values())
+        return {job: (min(v) - zero, max(v) - zero) for job, v in times.items()}
+
+    def step_seconds(self, job: str) -> dict[str, float]:
+        """step name -> how long its main part ran, for the steps of `job` that ran."""
+        return {e.get("step", ""): e["executionTime"] / 1e9 for e in self.entries if e.get("jobID") == job and "stepResult" in e and e.get("stage") == "Main" and "executionTime" in e}
+
     def text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")[-20000:]
+
+
+@dataclass
+class Gateways:
+    """Where the jobs of the environment `production` reach their gateways: a lab's (tests/test_e2e.py)."""
+
+    inventory: Path
+    ssh_key: str
+    known_hosts: str
+    runner: str = "e2e-lab"
+    variables: dict = field(default_factory=dict)
 
 
 class Act:
@@ -108,8 +137,21 @@ class Act:
         self.empty = folder / "empty"
         self.empty.write_text("")
 
-    def run(self, event_name: str, payload: dict, workflow: str, sha: str, job: str | None = None, actor: str = "github-actions[bot]", timeout: int = 900) -> Run:
-        """act EVENT for one workflow file as it is at `sha` in the origin (GitHub runs the file of the event's commit)."""
+    def run(
+        self,
+        event_name: str,
+        payload: dict,
+        workflow: str,
+        sha: str,
+        job: str | None = None,
+        actor: str = "github-actions[bot]",
+        timeout: int = 900,
+        gateways: Gateways | None = None,
+    ) -> Run:
+        """act EVENT for one workflow file as it is at `sha` in the origin (GitHub runs the file of the event's commit).
+
+        With `gateways`, the jobs of the environment `production` run on this machine (their runner
+        label mapped to host mode) against those gateways: the lab's inventory, key and host keys."""
         import time
 
         self.count += 1
@@ -127,14 +169,24 @@ class Act:
             "--artifact-server-path", str(self.artifacts), "--artifact-server-addr", "127.0.0.1", "--artifact-server-port", str(free_port()),
             "--env-file", str(self.empty), "--secret-file", str(self.empty), "--var-file", str(self.empty), "--input-file", str(self.empty),
             "--secret", f"GITHUB_TOKEN={self.github.token}",
-            # Jobs that reach the gateways run on vars.PRODUCTION_RUNNER: a label act has no platform for, so
-            # such a job can never start here, whatever its `if` says (and no gateway secret is given).
-            "--var", "PRODUCTION_RUNNER=e2e-harness-has-no-gateways",
             "--env", f"GITHUB_SERVER_URL={self.github.url}", "--env", f"GITHUB_API_URL={self.github.api_url}",
             "--env", f"GITHUB_REPOSITORY={self.github.repository}", "--env", f"GITHUB_REPOSITORY_OWNER={self.github.owner}",
             "--env", f"GITHUB_RUN_ID={1000 + self.count}",
             *self.local_repositories,
         ]  # fmt: skip
+        if gateways is None:
+            # Jobs that reach the gateways run on vars.PRODUCTION_RUNNER: a label act has no platform for, so
+            # such a job can never start here, whatever its `if` says (and no gateway secret is given).
+            argv += ["--var", "PRODUCTION_RUNNER=e2e-harness-has-no-gateways"]
+        else:
+            secrets = self.folder / f"secrets-{self.count}.env"
+            secrets.write_text("GATEWAY_SSH_KEY=" + json.dumps(gateways.ssh_key) + "\n", encoding="utf-8")
+            secrets.chmod(0o600)
+            argv += [
+                "--platform", f"{gateways.runner}=-self-hosted", "--var", f"PRODUCTION_RUNNER={gateways.runner}",
+                "--secret-file", str(secrets), "--var", f"GATEWAY_KNOWN_HOSTS={gateways.known_hosts}",
+                "--var", f"GATEWAY_INVENTORY={gateways.inventory}", *(a for k, v in gateways.variables.items() for a in ("--var", f"{k}={v}")),
+            ]  # fmt: skip
         if job:
             argv += ["--job", job]
         env = {

@@ -2,159 +2,48 @@
 
 Each scenario seeds a fake GitHub (tests/fakegithub.py) with this checkout's files as `main`, does
 what people do on GitHub (an issue, a pull request, reviews, merges) and runs the real
-.github/workflows/*.yml with act for the events GitHub would send (tests/actrun.py). It asserts on
-what the fake recorded (comments, issues, pull requests, pushes, every call authorised and answered)
-and on the origin repository's refs. Nothing here needs the lab: the scenarios that do (merge to
-report, the drift issue, the re-run) are not here, and no job that reaches a gateway runs: the
-harness gives such jobs (runs-on: vars.PRODUCTION_RUNNER) a runner label act has no platform for,
-and passes no gateway secret.
+.github/workflows/*.yml with act for the events GitHub would send (tests/actrun.py, the world in
+tests/e2eworld.py). It asserts on what the fake recorded (comments, issues, pull requests, pushes,
+every call authorised and answered), on the origin repository's refs and notes, and, where the jobs
+of the environment `production` run, on the lab's gateways.
+
+Without the lab, no job that reaches a gateway can start: the harness gives such jobs (runs-on:
+vars.PRODUCTION_RUNNER) a runner label act has no platform for, and passes no gateway secret. The
+lab scenarios (4, 7 and the drift issue of 6) share one lab, built from the merged main: there the
+label is mapped to this machine, and the lab's inventory, key and host keys are the environment's
+variables and secret.
 
 Scenarios: 1 request (issue -> pull request; a bad field -> a comment), 2 availability (the sticky
 form, an overflow says what is free), 3 disposition (none, requester, self, stale, complete), 5 race
 (two merged pull requests overflow an uplink: the re-check fails, nothing is applied, an issue
-names who must act), 6 expiry (expired allocations -> a pull request removing them, once).
+names who must act), 6 expiry (expired allocations -> a pull request removing them, once); on the
+lab: 4 merge to report (apply, verify, comment, notes, ten SOP step times), 7 re-run (changed=0),
+6 drift (a class changed by hand -> one issue, updated on the next run).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
+import re
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
 
-from actrun import Act
-from conftest import BANDWIDTH, ROOT
-from fakegithub import FakeGitHub
+from conftest import BANDWIDTH, minor
+from e2eworld import ANSWERS, CHAIN, KASI, TIK, TU, Merged, World, available_mbps, issue_body, lab_classes, merge_to_report, new_world, request_yaml, tc_in, today
 
 pytestmark = pytest.mark.e2e
-
-FORM = ROOT / ".github/ISSUE_TEMPLATE/permohonan-bandwidth.yml"
-CHAIN = yaml.safe_load((ROOT / ".github/disposition.yml").read_text(encoding="utf-8"))
-TU, TIK, KASI = ([*role["members"]] for role in CHAIN["chain"])
-PERSON = {"GIT_AUTHOR_NAME": "Budi Santoso", "GIT_AUTHOR_EMAIL": "budi@example.go.id", "GIT_COMMITTER_NAME": "Budi Santoso", "GIT_COMMITTER_EMAIL": "budi@example.go.id"}
-
-
-def today() -> dt.date:
-    return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8)).date()  # WITA, as the workflows' bandwidth check
-
-
-def available_mbps(gateway: str, uplink: str, direction: str = "download") -> int:
-    """What a new open-ended request could still guarantee on main (the shipped allocations), Mbit/s."""
-    done = subprocess.run([BANDWIDTH, "ledger", "--format", "json"], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60)
-    for entry in json.loads(done.stdout)["gateways"]:
-        for link in entry["uplinks"]:
-            if entry["name"] == gateway and link["name"] == uplink:
-                return link[direction]["available_kbit"] // 1000
-    raise AssertionError(f"{gateway}/{uplink} not in the ledger")
-
-
-def request_yaml(request_id: str, gateway: str, uplink: str, subnet: str, guaranteed: int, github: str | None = None, end: str | None = None, start: str | None = None) -> str:
-    lines = [
-        f"id: {request_id}", "agency: Dinas Uji Coba Provinsi Kalimantan Timur", "letter: {number: 001/UJI/2026, date: 2026-11-01}",
-        "contact: {name: Penguji, email: penguji@example.go.id" + (f", github: {github}" if github else "") + "}",
-        f"gateway: {gateway}", f"uplink: {uplink}", f"subnets: [{subnet}]",
-        f"download: {{guaranteed_mbps: {guaranteed}, max_mbps: {guaranteed}}}", "upload: {guaranteed_mbps: 1, max_mbps: 2}",
-        "priority: 3", f"start: {start or '2026-11-01'}", *([f"end: {end}"] if end else []), "purpose: Pengujian e2e",
-    ]  # fmt: skip
-    return "\n".join(lines) + "\n"
-
-
-def issue_body(answers: dict) -> str:
-    """The body GitHub writes for a submitted issue form: one `### label` section per field."""
-    form = yaml.safe_load(FORM.read_text(encoding="utf-8"))
-    labels = {item["id"]: item["attributes"]["label"] for item in form["body"] if item.get("id")}
-    return "".join(f"### {labels[key]}\n\n{value}\n\n" for key, value in answers.items())
-
-
-@dataclass
-class World:
-    github: FakeGitHub
-    act: Act
-    work: Path  # a clone where people commit
-
-    def person_git(self, *args: str) -> str:
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith("GIT_")}, **PERSON}
-        return subprocess.run(["git", *args], cwd=self.work, env=env, capture_output=True, text=True, check=True, timeout=60).stdout
-
-    def branch(self, name: str, files: dict[str, str | None], message: str, start: str = "origin/main") -> str:
-        """Commit `files` (None: remove) on branch `name` and push it to the origin as a person would; its sha."""
-        self.person_git("fetch", "--quiet", "origin")
-        self.person_git("switch", "--quiet", "--force-create", name, start)
-        for rel, content in files.items():
-            path = self.work / rel
-            if content is None:
-                self.person_git("rm", "--quiet", rel)
-            else:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(content, encoding="utf-8")
-                self.person_git("add", rel)
-        self.person_git("commit", "--quiet", "-m", message)
-        self.person_git("push", "--quiet", "--force", "origin", f"HEAD:refs/heads/{name}")
-        self.github.sync_pulls()
-        return self.person_git("rev-parse", "HEAD").strip()
-
-    def run(self, event_name: str, payload: dict, workflow: str, job: str | None = None, sha: str | None = None):
-        """act for `workflow` as in the event's commit; asserts that every GitHub call was authorised and answered."""
-        if sha is None:
-            sha = self._event_sha(event_name, payload)
-        run = self.act.run(event_name, payload, workflow, sha, job)
-        assert not self.github.unanswered, f"calls the fake did not answer: {self.github.unanswered}\n{run.text()}"
-        assert all(call.authorized for call in self.github.calls), [c for c in self.github.calls if not c.authorized]
-        return run
-
-    def _event_sha(self, event_name: str, payload: dict) -> str:
-        if event_name in ("pull_request", "pull_request_review"):
-            return self.github.ref(f"refs/pull/{payload['pull_request']['number']}/merge")
-        if event_name == "push":
-            return payload["after"]
-        return self.github.ref("refs/heads/main")
-
-    def file_on(self, ref: str, path: str) -> str | None:
-        data = self.github.file_at(ref, path)
-        return data.decode() if data is not None else None
-
-
-def seed(github: FakeGitHub, folder: Path) -> None:
-    """main = this checkout's files (tracked and new, as they are on disk), one commit."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, check=True, timeout=60).stdout
-    folder.mkdir(parents=True)
-    for rel in filter(None, listed.decode().split("\0")):
-        source = ROOT / rel
-        if source.is_file() and not source.is_symlink():
-            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, folder / rel)
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("GIT_")}, **PERSON}
-    for args in (("init", "--quiet", "-b", "main"), ("add", "-A"), ("commit", "--quiet", "-m", "main"), ("push", "--quiet", str(github.bare), "HEAD:refs/heads/main")):
-        subprocess.run(["git", *args], cwd=folder, env=env, capture_output=True, check=True, timeout=120)
 
 
 @pytest.fixture
 def world(tmp_path: Path):
-    github = FakeGitHub(tmp_path / "github")
-    try:
-        seed(github, tmp_path / "seed")
-        work = tmp_path / "work"
-        subprocess.run(["git", "clone", "--quiet", str(github.bare), str(work)], check=True, timeout=60, capture_output=True)
-        yield World(github, Act(github, tmp_path / "act"), work)
-    finally:
-        github.dump(tmp_path / "fakegithub.json")  # with act's logs in tmp_path/act/: what to read when a scenario fails
-        github.close()
+    with new_world(tmp_path) as made:
+        yield made
 
 
 # ---- 1. request: an issue from the form ----
-
-ANSWERS = {
-    "agency": "Dinas Kelautan dan Perikanan Provinsi Kalimantan Timur", "letter_number": "523/0101/DKP-XI/2026", "letter_date": "2026-11-20",
-    "contact_name": "Lina Marlina", "contact_email": "lina@example.go.id", "gateway": "gw-samarinda", "uplink": "isp-b", "subnets": "198.18.100.0/24",
-    "download_guaranteed": "20", "download_max": "40", "upload_guaranteed": "10", "upload_max": "20", "priority": "3",
-    "start": today().isoformat(), "end": "_No response_", "purpose": "Sistem informasi perikanan",
-}  # fmt: skip
 
 
 def test_request_an_issue_becomes_a_pull_request_that_passes_the_check(world: World):
@@ -228,7 +117,11 @@ def test_availability_the_form_is_one_comment_updated_and_an_overflow_says_what_
     comments = github.comments_on(number)
     assert len(comments) == 1
     first = comments[0]
-    assert first["body"].startswith("<!-- bandwidth-availability -->\n\n## Form Laporan Pengecekan Kesediaan Bandwidth")
+    marker, checked, blank, heading = first["body"].split("\n", 4)[:4]
+    assert marker == "<!-- bandwidth-availability -->" and blank == "" and heading == "## Form Laporan Pengecekan Kesediaan Bandwidth"
+    # When the check ran and on which head: SOP steps 5-6 of the completion report (`bandwidth record` reads it).
+    head = github.pulls[number]["head"]["sha"]
+    assert re.fullmatch(rf"<!-- bandwidth-checked-at: \d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\dZ commit: {head} -->", checked), checked
     assert "**Hasil: bandwidth tersedia.**" in first["body"] and "BW-2026-0013" in first["body"]
 
     # The next push asks for more than is free: the check fails, and the same comment says how much is left.
@@ -372,3 +265,113 @@ def test_expiry_a_pull_request_removes_expired_allocations_once(world: World):
     assert run.jobs() == {"expiry": "success"}, run.text()
     assert f"#{pulls[0]['number']} already removes exactly these files" in run.output("expiry")
     assert len(github.pulls) == 1 and len(github.pushes) == 1 and github.ref(f"refs/heads/{branch}") == head
+
+
+# ---- 4. merge to report, 7. re-run, 6. drift: the jobs of the environment `production`, on the lab ----
+
+
+@pytest.fixture(scope="module")
+def merged(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("on-lab")
+    lab = folder / "lab-checkout"
+    with new_world(folder) as world:
+        try:
+            yield merge_to_report(world, lab)
+        finally:
+            if (lab / "lab" / "lab.json").exists():
+                subprocess.run([BANDWIDTH, "lab", "down"], cwd=lab, capture_output=True, timeout=300, check=False)
+
+
+def test_merge_to_report_applies_verifies_comments_and_records_every_sop_step(merged: Merged):
+    import docx
+
+    github, run = merged.world.github, merged.run
+    assert run.returncode == 0, run.text()
+    assert run.jobs() == {"check": "success", "disposition": "success", "apply": "success", "applied": "success", "recheck-issue": "skipped"}, run.text()
+
+    # The gateway holds the new allocation: its class, with the requested ceiling.
+    shaped = [line for line in lab_classes("gw-samarinda").splitlines() if f"class htb {minor(merged.request_id)} " in line]
+    assert shaped and any("ceil 40Mbit" in line for line in shaped), shaped
+
+    # The report, commented on the merged pull request, mentions the requester.
+    reports = [c for c in github.comments_on(merged.pull) if c["body"].startswith("<!-- bandwidth-report -->")]
+    assert len(reports) == 1, github.comments_on(merged.pull)
+    body = reports[0]["body"]
+    assert "## Laporan Penyelesaian Tugas Penyediaan Bandwidth" in body and "@lina-marlina" in body and merged.request_id in body
+    assert "&#" not in body
+
+    # The artifact: report.json, report.md, report.html and the letter, with the copy to the requester dated.
+    (folder,) = merged.world.act.artifacts.glob("laporan-penyelesaian-*")
+    report = json.loads((folder / "report.json").read_text())
+    entry = next(a for a in report["allocations"] if a["id"] == merged.request_id)
+    assert entry["verdict"] == "pass" and entry["changed"] is True, entry
+    measured = [a["id"] for a in report["allocations"] if a["download"]["measured_mbps"] is not None]
+    assert measured == [merged.request_id]  # bandwidth_verify_measure=changed: only what the merge touched
+    timeline = entry["timeline"]
+    issue = github.issues[merged.issue]
+    assert timeline["requested"] == issue["created_at"]  # step 1: the issue, not a commit
+    assert timeline["opened"] == github.pulls[merged.pull]["created_at"]
+    assert [(d["role"], d["login"]) for d in timeline["dispositions"]] == [(role["role"], login) for role, login in zip(CHAIN["chain"], (TU[0], TIK[0], KASI[0]), strict=True)]
+    for key in ("checked", "availability_reported", "merged", "applied", "verified", "copied"):
+        assert timeline[key], (key, timeline)
+    moments = [
+        timeline["requested"],
+        timeline["opened"],
+        *(d["time"] for d in timeline["dispositions"]),
+        timeline["merged"],
+        timeline["applied"],
+        timeline["verified"],
+        report["finished"],
+        timeline["copied"],
+    ]
+    assert moments == sorted(moments), moments  # every step after the one before
+    letter = docx.Document(str(folder / f"Laporan_Penyelesaian_Tugas_{merged.request_id}.docx"))
+    steps = letter.tables[-1]
+    cells = [steps.cell(i, 3).text for i in range(1, 11)]
+    assert all("WITA" in cell and "durasi" in cell for cell in cells), cells  # an actual time and a duration for each of the ten steps
+
+    # The audit trail in git: on a fresh clone of the origin, with the notes.
+    clone = merged.lab.parent / "auditor"
+    subprocess.run(["git", "clone", "--quiet", str(github.bare), str(clone)], check=True, capture_output=True, timeout=60)
+    subprocess.run(["git", "-C", str(clone), "fetch", "--quiet", "origin", "refs/notes/bandwidth:refs/notes/bandwidth"], check=True, capture_output=True, timeout=60)
+    done = subprocess.run([BANDWIDTH, "audit", "--format", "json", merged.request_id], cwd=clone, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    (event,) = json.loads(done.stdout)["events"]
+    assert event["commit"] == merged.after and event["pull_request"] == merged.pull, event
+    assert [a["login"] for a in event["approvals"]] == [TU[0], TIK[0], KASI[0]] and event["applied_at"] == timeline["applied"], event
+
+
+def test_rerun_the_apply_workflow_changes_nothing_and_says_so(merged: Merged):
+    github = merged.world.github
+    classes = lab_classes("gw-samarinda")
+    comments = len(github.comments)
+    dispatch = {"inputs": {}, "ref": "refs/heads/main", "repository": github.repository_json(), "sender": {"login": KASI[0], "type": "User"}}
+    run = merged.world.run("workflow_dispatch", dispatch, "apply.yml", gateways=merged.gateways)
+    assert run.jobs() == {"check": "success", "disposition": "skipped", "apply": "success", "applied": "skipped", "recheck-issue": "skipped"}, run.text()
+    notices = [a for a in run.annotations("apply") if a["command"] == "notice"]
+    assert [n["message"] for n in notices] == ["no gateway changed: every gateway already matches main"], run.annotations("apply")
+    assert "changed=0" in run.output("apply") and not re.search(r"changed=[1-9]", run.output("apply"))
+    assert lab_classes("gw-samarinda") == classes and len(github.comments) == comments  # no comment: no pull request was merged
+
+
+def test_drift_a_class_changed_by_hand_opens_one_issue_updated_on_the_next_run(merged: Merged):
+    github = merged.world.github
+    classid = minor(merged.request_id)
+    device = next(link for link in ("eth1", "eth2") if f"class htb {classid} " in tc_in("gw-samarinda", "class", "show", "dev", link))
+    shaped = next(line for line in tc_in("gw-samarinda", "class", "show", "dev", device).splitlines() if f"class htb {classid} " in line)
+    parent = shaped.split(" parent ", 1)[1].split()[0]
+    tc_in("gw-samarinda", "class", "change", "dev", device, "parent", parent, "classid", classid, "htb", "rate", "1mbit", "ceil", "1mbit")
+
+    title = "Drift konfigurasi bandwidth"
+    for attempt in (1, 2):
+        run = merged.world.run("schedule", github.schedule_event("0 22 * * *"), "scheduled.yml", job="drift-issue", gateways=merged.gateways)
+        assert run.jobs() == {"drift": "failure", "drift-issue": "success"}, run.text()
+        issues = [i for i in github.issues.values() if "pull_request" not in i and i["title"] == title]
+        assert len(issues) == 1, issues  # opened once, then commented on
+        issue = issues[0]
+        assert issue["user"]["login"] == "github-actions[bot]"
+        # One line per drift, from the report: the gateway, the device and the allocation whose class differs.
+        drift = [line for line in issue["body"].splitlines() if line.startswith("DRIFT ")]
+        assert drift and all(line.startswith(f"DRIFT gw-samarinda {device} {merged.request_id}: ") for line in drift), issue["body"]
+        assert "fatal:" not in issue["body"]
+        assert len(github.comments_on(issue["number"])) == attempt - 1
