@@ -104,7 +104,9 @@ pytest: setup
 	@$(BIN)/bandwidth lab down >/dev/null 2>&1 || true
 	$(BIN)/pytest -q -m "not e2e"
 
-e2e: setup ## the workflow files end to end with act against a local fake GitHub (tests/test_e2e.py; no lab)
+e2e: setup ## the workflow files end to end with act against a local fake GitHub and, for the gateways' jobs, the lab
+	@# Scenarios 4, 6 and 7 build a lab of their own with the same namespace names: the repo's lab goes first.
+	@$(BIN)/bandwidth lab down >/dev/null 2>&1 || true
 	$(BIN)/pytest -q -m e2e
 
 molecule: setup ## the role's molecule scenario on the lab (create, converge, idempotence, verify, destroy)
@@ -117,6 +119,7 @@ bench: setup ## benchmarks (not part of make test)
 	$(BIN)/python bench/apply_bench.py
 	$(BIN)/python bench/audit_bench.py
 	$(BIN)/python bench/verify_bench.py
+	$(BIN)/python bench/lead_time_bench.py
 
 clean: ## remove the venv and generated files
 	rm -rf $(VENV) reports bench/out .pytest_cache .ruff_cache
