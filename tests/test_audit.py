@@ -241,14 +241,19 @@ def test_hostile_history_is_escaped_and_forged_trailers_are_not_trusted(repo: Re
     assert [e["path"] for e in events] == ["allocations/gw-a/BW-2026-0003.yaml", "allocations/gw-a/BW-2026-0004.yaml", "allocations/gw-a/\\udcff\\u000a.yaml"]
 
 
-def test_completion_report_timeline_reads_the_recorded_disposition(built):
-    repo, _steps = built
+def completion_report(repo: Repo) -> dict:
+    """`bandwidth render` into .plans, then `bandwidth report` without measuring into out/: its report.json."""
     plans = repo.path / ".plans"
     done = subprocess.run([BANDWIDTH, "render", f"--output-dir={plans}"], cwd=repo.path, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     done = subprocess.run([BANDWIDTH, "report", "--measure=none", "--reports=out"], cwd=repo.path, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
-    report = json.loads((repo.path / "out/latest/report.json").read_text())
+    return json.loads((repo.path / "out/latest/report.json").read_text())
+
+
+def test_completion_report_timeline_reads_the_recorded_disposition(built):
+    repo, _steps = built
+    report = completion_report(repo)
     timeline = {a["id"]: a["timeline"] for a in report["allocations"]}
     assert timeline["BW-2026-0002"]["approved"] == "2026-11-20T03:00:00Z"  # the last approval of PR #13, which moved it last
     assert timeline["BW-2026-0002"]["merged"] == "2026-11-20T10:00:00+08:00"
@@ -300,3 +305,17 @@ def test_record_a_direct_push_and_an_api_failure(repo: Repo, httpserver):
     assert failing.returncode == 2 and "HTTP 500" in failing.stderr and "Traceback" not in failing.stderr
     bad = bandwidth(repo, httpserver, "record", "--github-repo", GH_REPO, "--applied-at", "yesterday")
     assert bad.returncode == 2 and "--applied-at 'yesterday'" in bad.stderr
+
+
+def test_a_request_file_copied_from_an_older_one_is_dated_by_its_own_first_commit(repo: Repo):
+    """A requester who makes the file by copying another request does not inherit that file's history (git log --follow would)."""
+    h = History(repo)
+    h.git("config", "log.follow", "true")  # a setting that would make `git log -- path` follow on its own
+    repo.request("BW-2026-0001", "gw-a", subnets="[198.18.1.0/24]")
+    h.commit("Permohonan lama", date="2026-10-01T09:00:00+08:00")
+    old = (repo.path / "allocations/gw-a/BW-2026-0001.yaml").read_text()
+    repo.write("allocations/gw-a/BW-2026-0002.yaml", old.replace("BW-2026-0001", "BW-2026-0002").replace("198.18.1.0/24", "198.18.2.0/24"))
+    h.commit("Permohonan baru, disalin dari yang lama", who=SITI, date="2026-11-20T10:00:00+08:00")
+    timeline = {a["id"]: a["timeline"] for a in completion_report(repo)["allocations"]}
+    assert timeline["BW-2026-0002"]["committed"] == "2026-11-20T10:00:00+08:00"
+    assert timeline["BW-2026-0001"]["committed"] == "2026-10-01T09:00:00+08:00"

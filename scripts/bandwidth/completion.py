@@ -42,6 +42,13 @@ def _git(repo: Path, *args: str) -> str:
     return gitread.text(gitread.git(repo, *args, check=False)).strip()
 
 
+def _first_commit(repo: Path, path: str) -> str | None:
+    """The author date of the newest commit that added `path` itself: never --follow, whose rename and copy detection would date
+    a request file created as a copy of another (or of an older request) by that file's history. A file moved to another
+    gateway is added at its new path by the move."""
+    return _git(repo, "log", "--no-follow", "--no-renames", "--diff-filter=A", "--format=%aI", "-1", "--", path) or None
+
+
 def _read_json(path: Path, default):
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -160,7 +167,7 @@ def build(options: ReportOptions, result: CheckResult) -> dict:
         else:
             entry["verdict"] = reports.verdict(entry, TOLERANCE)
         entry["timeline"] = {
-            "committed": _git(options.repo, "log", "--diff-filter=A", "--follow", "--format=%aI", "-1", "--", a.path) or None,
+            "committed": _first_commit(options.repo, a.path),
             "approved": _approved(landed.get(a.id)),
             "merged": landed[a.id].date.isoformat() if a.id in landed and landed[a.id].record else None,
             "applied": applied.get(a.gateway, {}).get("time") if a.id in changed_ids and a.gateway not in unapplied else None,
