@@ -319,3 +319,19 @@ def test_a_request_file_copied_from_an_older_one_is_dated_by_its_own_first_commi
     timeline = {a["id"]: a["timeline"] for a in completion_report(repo)["allocations"]}
     assert timeline["BW-2026-0002"]["committed"] == "2026-11-20T10:00:00+08:00"
     assert timeline["BW-2026-0001"]["committed"] == "2026-10-01T09:00:00+08:00"
+
+
+def test_a_recorded_time_off_the_calendar_or_in_other_digits_is_unreadable():
+    """What the report's timeline takes from a record must be a time its schema takes: ASCII digits, a real date."""
+    from bandwidth import disposition
+
+    record = disposition.parse(
+        "Bandwidth-Pull-Request: \u0669\u0669\n"  # Arabic-Indic digits: \d would take them
+        "Bandwidth-Disposition: kasubag_tu tu-1 2026-13-45T25:00:00Z\n"
+        "Bandwidth-Applied: 2026-11-27T05:04:00.1234567890Z success\n"
+        "Bandwidth-Merged-By: kasi-1 2026-11-27T05:00:00Z\n"
+    )
+    assert record.unreadable == ["Pull-Request", "Disposition", "Applied"]
+    assert (record.pull_request, record.approvals, record.applied_at, record.merged_at) == (None, [], None, "2026-11-27T05:00:00Z")
+    with pytest.raises(ValueError, match="not a valid trailer"):
+        disposition.Disposition(applied_at="2026-02-30T00:00:00Z").trailers()

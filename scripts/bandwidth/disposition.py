@@ -19,15 +19,17 @@ reported as unreadable instead of being trusted or shown raw.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 
 PREFIX = "Bandwidth-"
 LOGIN = r"[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}(?:\[bot\])?"
-TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)"
+# ASCII digits only, at most nine of a fraction: what schemas/report.schema.json takes (the report's timeline carries these times).
+TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2})"
 ROLE = r"[a-z][a-z0-9_-]{0,39}"
 _PATTERNS = {
-    "Pull-Request": re.compile(r"#?(\d{1,9})"),
+    "Pull-Request": re.compile(r"#?([0-9]{1,9})"),
     "Requested-By": re.compile(f"({LOGIN})"),
     "Approved-Commit": re.compile(r"([0-9a-f]{40}|[0-9a-f]{64})"),
     "Disposition": re.compile(f"({ROLE}) ({LOGIN}) ({TIME})"),
@@ -35,7 +37,28 @@ _PATTERNS = {
     "Merged-By": re.compile(f"({LOGIN})(?: ({TIME}))?"),
     "Applied": re.compile(f"({TIME}) (success|failure|cancelled|skipped)"),
 }
+_TIMES = {"Disposition": (3,), "Merged-By": (2,), "Applied": (1,)}  # the groups of each key that hold a time
 _TRAILER = re.compile(rf"^{PREFIX}([A-Za-z-]+):[ \t]*(.*?)[ \t]*$")
+
+
+def is_time(text: str) -> bool:
+    """TIME, and a date and time the calendar knows (not 2026-13-45T25:00:00Z)."""
+    if not re.fullmatch(TIME, text):
+        return False
+    try:
+        dt.datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _match(key: str, value: str) -> re.Match | None:
+    """The parts of a trailer's value; None when it does not match its key's pattern or a time is not on the calendar."""
+    pattern = _PATTERNS.get(key)
+    parts = pattern.fullmatch(value) if pattern else None
+    if parts is None or any(parts.group(i) is not None and not is_time(parts.group(i)) for i in _TIMES.get(key, ())):
+        return None
+    return parts
 
 
 @dataclass
@@ -78,7 +101,7 @@ class Disposition:
             lines.append(f"Applied: {self.applied_at} {self.applied or 'success'}")
         for line in lines:  # what we write, we must be able to read back
             key, _, value = line.partition(": ")
-            if not _PATTERNS[key].fullmatch(value):
+            if not _match(key, value):
                 raise ValueError(f"{PREFIX}{line!r}: not a valid trailer")
         return "".join(f"{PREFIX}{line}\n" for line in lines)
 
@@ -108,8 +131,7 @@ def parse(message: str) -> Disposition | None:
     record = Disposition()
     for match in found:
         key, value = match.group(1), match.group(2)
-        pattern = _PATTERNS.get(key)
-        parts = pattern.fullmatch(value) if pattern else None
+        parts = _match(key, value)
         if parts is None:
             record.unreadable.append(key[:40])
             continue

@@ -61,7 +61,7 @@ def build(repo: str, sha: str, pr: int | None, github: approvals.GitHub) -> disp
 def run(args) -> int:
     if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", args.github_repo):
         raise UsageError(f"--github-repo {args.github_repo!r}: expected OWNER/NAME")
-    if args.applied_at and not re.fullmatch(disposition.TIME, args.applied_at):
+    if args.applied_at and not disposition.is_time(args.applied_at):
         raise UsageError(f"--applied-at {args.applied_at!r}: expected an ISO 8601 time such as 2026-11-27T05:04:00Z")
     sha = gitread.resolve(args.repo, args.commit)
     try:
