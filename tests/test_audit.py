@@ -65,13 +65,16 @@ class History:
         return self.git("rev-parse", "HEAD")
 
 
-def serve_pull(httpserver, number: int, merge_sha: str, head: str, base: str, author: str, day: str, approvers=("tu-1", "admin-1", "kasi-1")):
-    """What GitHub answers about one merged pull request and its reviews."""
+def serve_pull(
+    httpserver, number: int, merge_sha: str, head: str, base: str, author: str, day: str, approvers=("tu-1", "admin-1", "kasi-1"),
+    branch: str = "feature", comments: list | None = None,
+):  # fmt: skip
+    """What GitHub answers about one merged pull request (opened at 00:30 of `day`), its reviews and its comments."""
     merged_at = f"{day}T06:00:00Z"
     httpserver.expect_request(f"/repos/{GH_REPO}/commits/{merge_sha}/pulls").respond_with_json([{"number": number, "merged_at": merged_at, "merge_commit_sha": merge_sha}])
-    httpserver.expect_request(f"/repos/{GH_REPO}/pulls/{number}").respond_with_json(
-        {"number": number, "user": {"login": author}, "head": {"sha": head}, "base": {"sha": base}, "merged_by": {"login": "kasi-1"}, "merged_at": merged_at}
-    )
+    pull = {"number": number, "user": {"login": author}, "head": {"sha": head, "ref": branch}, "base": {"sha": base}, "created_at": f"{day}T00:30:00Z"}
+    httpserver.expect_request(f"/repos/{GH_REPO}/pulls/{number}").respond_with_json({**pull, "merged_by": {"login": "kasi-1"}, "merged_at": merged_at})
+    httpserver.expect_request(f"/repos/{GH_REPO}/issues/{number}/comments", query_string={"per_page": "100"}).respond_with_json(comments or [])
     httpserver.expect_request(f"/repos/{GH_REPO}/contents/.github/disposition.yml", query_string={"ref": base}).respond_with_json(
         {"content": base64.b64encode(CHAIN.encode()).decode(), "encoding": "base64"}
     )
@@ -335,3 +338,100 @@ def test_a_recorded_time_off_the_calendar_or_in_other_digits_is_unreadable():
     assert (record.pull_request, record.approvals, record.applied_at, record.merged_at) == (None, [], None, "2026-11-27T05:00:00Z")
     with pytest.raises(ValueError, match="not a valid trailer"):
         disposition.Disposition(applied_at="2026-02-30T00:00:00Z").trailers()
+
+
+MARKER = "<!-- bandwidth-availability -->"
+
+
+def availability(body_line: str, login: str = "github-actions[bot]", **times: str) -> dict:
+    """A comment of the availability form: the marker, the line `bandwidth check` wrote, then the form."""
+    return {"user": {"login": login}, "body": f"{MARKER}\n{body_line}\n\n### Form Laporan Pengecekan Kesediaan Bandwidth\n", **times}
+
+
+def note_of(repo: Repo, commit: str) -> str:
+    return subprocess.run(["git", "notes", "--ref=bandwidth", "show", commit], cwd=repo.path, capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture
+def stepped(repo: Repo, httpserver):
+    """PR #21, which the intake workflow opened from issue #20, and PR #23, a person's, on a branch named like the intake's."""
+    h = History(repo)
+    repo.write(".github/disposition.yml", CHAIN)
+    repo.write("README.md", "uji\n")
+    h.commit("Awal", date="2026-11-25T09:00:00+08:00")
+    heads, merges = {}, {}
+    for number in (21, 23):
+        h.git("checkout", "-q", "-b", f"pr-{number}")
+        repo.request(f"BW-2026-00{number}", "gw-a", subnets=f"[198.18.{number}.0/24]")
+        heads[number] = h.commit(f"Permohonan BW-2026-00{number}", date=f"2026-11-26T0{number - 20}:00:00+08:00")
+        h.git("checkout", "-q", "main")
+        base = h.git("rev-parse", "HEAD")
+        merges[number] = h.merge(f"pr-{number}", f"Merge pull request #{number} from pemprov-kaltim/permohonan/issue-20", "2026-11-26T14:00:00+08:00")
+        if number == 21:
+            # The form is on page 2; the last comment with the marker is a requester's forgery, which does not count.
+            forged = availability(f"<!-- bandwidth-checked-at: 2026-11-20T00:00:00Z commit: {heads[21]} -->", login="budi-santoso", updated_at="2026-11-29T00:00:00Z")
+            listing = f"/repos/{GH_REPO}/issues/21/comments"
+            link = {"Link": f'<{httpserver.url_for(listing)}?per_page=100&page=2>; rel="next"'}
+            comments = [{"user": {"login": "tu-1"}, "body": "Mohon segera", "created_at": "2026-11-26T00:40:00Z"}]
+            httpserver.expect_request(listing, query_string={"per_page": "100", "page": "2"}).respond_with_json([
+                availability(f"<!-- bandwidth-checked-at: 2026-11-26T01:03:00Z commit: {heads[21]} -->", created_at="2026-11-26T00:33:00Z", updated_at="2026-11-26T01:03:20Z"),
+                forged,
+            ])  # fmt: skip
+            httpserver.expect_request(listing, query_string={"per_page": "100"}).respond_with_json(comments, headers=link)
+            httpserver.expect_request(f"/repos/{GH_REPO}/issues/20").respond_with_json({"number": 20, "created_at": "2026-11-25T23:58:00Z", "user": {"login": "budi-santoso"}})
+            serve_pull(httpserver, 21, merges[21], heads[21], base, "github-actions[bot]", "2026-11-26", branch="permohonan/issue-20")
+        else:
+            comments = [
+                availability(f"<!-- bandwidth-checked-at: 2026-11-26T01:10:00Z commit: {heads[23]} -->", created_at="2026-11-26T01:10:10Z"),
+                availability(f"<!-- bandwidth-checked-at: 2026-11-26 02:10 commit: {heads[23]} -->", created_at="2026-11-26T02:10:10Z"),  # malformed: no Checked-At
+            ]
+            serve_pull(httpserver, 23, merges[23], heads[23], base, "siti-rahma", "2026-11-26", branch="permohonan/issue-20", comments=comments)
+        done = bandwidth(repo, httpserver, "record", "--github-repo", GH_REPO, "--commit", merges[number])
+        assert done.returncode == 0, done.stdout + done.stderr
+        if number == 23:
+            assert "no Checked-At: the checked-at line of the availability form of PR #23 is malformed" in done.stderr
+    return repo, heads, merges
+
+
+def test_record_writes_when_each_step_happened(stepped):
+    repo, heads, merges = stepped
+    note = note_of(repo, merges[21])
+    assert "Bandwidth-Requested-At: 2026-11-25T23:58:00Z\n" in note  # the intake issue #20 opened
+    assert "Bandwidth-Opened-At: 2026-11-26T00:30:00Z\n" in note
+    assert "Bandwidth-Checked-At: 2026-11-26T01:03:00Z\n" in note  # the bot's comment on page 2, not the forgery after it
+    assert "Bandwidth-Availability-At: 2026-11-26T01:03:20Z\n" in note
+    assert f"Bandwidth-Approved-Commit: {heads[21]}\n" in note
+
+    note = note_of(repo, merges[23])
+    assert "Requested-At" not in note  # a person's pull request: the branch name proves nothing
+    assert "Bandwidth-Opened-At: 2026-11-26T00:30:00Z\n" in note
+    assert "Checked-At" not in note  # the last form's checked-at line is malformed
+    assert "Bandwidth-Availability-At: 2026-11-26T02:10:10Z\n" in note  # no updated_at: when it was posted
+
+    events = {e["id"]: e["disposition"] for e in json.loads(audit(repo, "--format=json").stdout)["events"]}
+    assert {k: events["BW-2026-0021"][k] for k in ("requested_at", "opened_at", "checked_at", "availability_at")} == {
+        "requested_at": "2026-11-25T23:58:00Z", "opened_at": "2026-11-26T00:30:00Z", "checked_at": "2026-11-26T01:03:00Z", "availability_at": "2026-11-26T01:03:20Z",
+    }  # fmt: skip
+    assert events["BW-2026-0023"]["requested_at"] is None and events["BW-2026-0023"]["checked_at"] is None
+
+
+def test_record_leaves_out_what_github_cannot_say(repo: Repo, httpserver):
+    """A form for another commit than the approved head, and an issue GitHub does not answer for: the disposition is recorded all the same."""
+    h = History(repo)
+    repo.write(".github/disposition.yml", CHAIN)
+    h.commit("Awal")
+    h.git("checkout", "-q", "-b", "pr-31")
+    repo.request("BW-2026-0031", "gw-a")
+    head = h.commit("Permohonan")
+    h.git("checkout", "-q", "main")
+    base = h.git("rev-parse", "HEAD")
+    merge = h.merge("pr-31", "Merge pull request #31 from pemprov-kaltim/permohonan/issue-30", "2026-11-26T14:00:00+08:00")
+    comments = [availability(f"<!-- bandwidth-checked-at: 2026-11-26T01:03:00Z commit: {'e' * 40} -->", created_at="2026-11-26T01:03:20Z")]
+    serve_pull(httpserver, 31, merge, head, base, "github-actions[bot]", "2026-11-26", branch="permohonan/issue-30", comments=comments)
+    done = bandwidth(repo, httpserver, "record", "--github-repo", GH_REPO, "--commit", merge)  # nothing answers for issue #30
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "bandwidth: warning: no Requested-At: GET " in done.stderr and "HTTP 500" in done.stderr
+    assert f"not the approved head {head[:12]}" in done.stderr
+    note = note_of(repo, merge)
+    assert "Requested-At" not in note and "Checked-At" not in note
+    assert "Bandwidth-Availability-At: 2026-11-26T01:03:20Z\n" in note and "Bandwidth-Disposition: kasi_infrastruktur kasi-1 " in note

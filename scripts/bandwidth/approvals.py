@@ -59,6 +59,8 @@ class Result:
     blocked_by: list[tuple[str, str]] = field(default_factory=list)  # (login, time) of CHANGES_REQUESTED
     merged_by: str | None = None  # once merged: who merged, and when (for `bandwidth record`)
     merged_at: str | None = None
+    opened_at: str | None = None  # the pull request's created_at
+    head_ref: str | None = None  # its head branch
 
     @property
     def complete(self) -> bool:
@@ -161,6 +163,7 @@ def evaluate(repo: str, number: int, github: GitHub) -> Result:
             latest[login] = review
     members = {m for role in chain for m in role.members}
     result = Result(number, head, author, ordered, requesters(repo, {**pull, "number": number}, github))
+    result.opened_at, result.head_ref = pull.get("created_at"), pull["head"].get("ref")
     if isinstance(pull.get("merged_by"), dict):
         result.merged_by, result.merged_at = pull["merged_by"].get("login"), pull.get("merged_at")
     result.blocked_by = sorted((login, r.get("submitted_at") or "") for login, r in latest.items() if r["state"] == "CHANGES_REQUESTED" and login in members)

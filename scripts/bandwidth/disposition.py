@@ -6,12 +6,20 @@ pastes from `bandwidth record --print` into a squash-merge message). For example
 
     Bandwidth-Pull-Request: 42
     Bandwidth-Requested-By: budi-santoso
+    Bandwidth-Requested-At: 2026-11-27T00:58:00Z
+    Bandwidth-Opened-At: 2026-11-27T01:00:00Z
     Bandwidth-Approved-Commit: 3f2a...
     Bandwidth-Disposition: kasubag_tu sri-wahyuni-tu 2026-11-27T02:10:00Z
     Bandwidth-Disposition: administrator_tik rudi-hartono-tik 2026-11-27T03:00:00Z
     Bandwidth-Disposition-Missing: kasi_infrastruktur no approval yet
+    Bandwidth-Checked-At: 2026-11-27T01:03:00Z
+    Bandwidth-Availability-At: 2026-11-27T01:03:20Z
     Bandwidth-Merged-By: dewi-lestari-infra 2026-11-27T05:00:00Z
     Bandwidth-Applied: 2026-11-27T05:04:00Z success
+
+Requested-At (the intake issue opened), Opened-At (the pull request opened), Checked-At (`bandwidth
+check` ran on the approved head) and Availability-At (its form last posted) came later: every key is
+optional, and a record without them still reads.
 
 Everything read back is checked against a strict pattern: a trailer that does not match is
 reported as unreadable instead of being trusted or shown raw.
@@ -31,13 +39,17 @@ ROLE = r"[a-z][a-z0-9_-]{0,39}"
 _PATTERNS = {
     "Pull-Request": re.compile(r"#?([0-9]{1,9})"),
     "Requested-By": re.compile(f"({LOGIN})"),
+    "Requested-At": re.compile(f"({TIME})"),
+    "Opened-At": re.compile(f"({TIME})"),
+    "Checked-At": re.compile(f"({TIME})"),
+    "Availability-At": re.compile(f"({TIME})"),
     "Approved-Commit": re.compile(r"([0-9a-f]{40}|[0-9a-f]{64})"),
     "Disposition": re.compile(f"({ROLE}) ({LOGIN}) ({TIME})"),
     "Disposition-Missing": re.compile(f"({ROLE}) ([ -~]{{0,120}})"),
     "Merged-By": re.compile(f"({LOGIN})(?: ({TIME}))?"),
     "Applied": re.compile(f"({TIME}) (success|failure|cancelled|skipped)"),
 }
-_TIMES = {"Disposition": (3,), "Merged-By": (2,), "Applied": (1,)}  # the groups of each key that hold a time
+_TIMES = {"Disposition": (3,), "Merged-By": (2,), "Applied": (1,), "Requested-At": (1,), "Opened-At": (1,), "Checked-At": (1,), "Availability-At": (1,)}  # the groups of each key that hold a time
 _TRAILER = re.compile(rf"^{PREFIX}([A-Za-z-]+):[ \t]*(.*?)[ \t]*$")
 
 
@@ -72,9 +84,13 @@ class Approval:
 class Disposition:
     pull_request: int | None = None
     requested_by: str | None = None
+    requested_at: str | None = None  # the intake issue opened (SOP step 1), for a pull request the intake workflow opened
+    opened_at: str | None = None  # the pull request opened
     approved_commit: str | None = None
     approvals: list[Approval] = field(default_factory=list)
     missing: list[tuple[str, str]] = field(default_factory=list)  # (role, why)
+    checked_at: str | None = None  # `bandwidth check` ran on the approved head (SOP step 5), from the availability comment
+    availability_at: str | None = None  # the availability form last posted or updated on the pull request (SOP step 6)
     merged_by: str | None = None
     merged_at: str | None = None
     applied_at: str | None = None
@@ -91,10 +107,18 @@ class Disposition:
             lines.append(f"Pull-Request: {self.pull_request}")
         if self.requested_by:
             lines.append(f"Requested-By: {self.requested_by}")
+        if self.requested_at:
+            lines.append(f"Requested-At: {self.requested_at}")
+        if self.opened_at:
+            lines.append(f"Opened-At: {self.opened_at}")
         if self.approved_commit:
             lines.append(f"Approved-Commit: {self.approved_commit}")
         lines += [f"Disposition: {a.role} {a.login} {a.time}" for a in self.approvals]
         lines += [f"Disposition-Missing: {role} {why}" for role, why in self.missing]
+        if self.checked_at:
+            lines.append(f"Checked-At: {self.checked_at}")
+        if self.availability_at:
+            lines.append(f"Availability-At: {self.availability_at}")
         if self.merged_by:
             lines.append(f"Merged-By: {self.merged_by}" + (f" {self.merged_at}" if self.merged_at else ""))
         if self.applied_at:
@@ -109,9 +133,13 @@ class Disposition:
         return {
             "pull_request": self.pull_request,
             "requested_by": self.requested_by,
+            "requested_at": self.requested_at,
+            "opened_at": self.opened_at,
             "approved_commit": self.approved_commit,
             "approvers": [{"role": a.role, "login": a.login, "time": a.time} for a in self.approvals],
             "missing": [{"role": role, "reason": why} for role, why in self.missing],
+            "checked_at": self.checked_at,
+            "availability_at": self.availability_at,
             "merged_by": self.merged_by,
             "merged_at": self.merged_at,
             "applied_at": self.applied_at,
@@ -139,6 +167,14 @@ def parse(message: str) -> Disposition | None:
             record.pull_request = int(parts.group(1))
         elif key == "Requested-By":
             record.requested_by = parts.group(1)
+        elif key == "Requested-At":
+            record.requested_at = parts.group(1)
+        elif key == "Opened-At":
+            record.opened_at = parts.group(1)
+        elif key == "Checked-At":
+            record.checked_at = parts.group(1)
+        elif key == "Availability-At":
+            record.availability_at = parts.group(1)
         elif key == "Approved-Commit":
             record.approved_commit = parts.group(1)
         elif key == "Disposition":

@@ -5,6 +5,19 @@ approved what without asking GitHub: it finds the pull request merged as the com
 its approvals exactly as `bandwidth approvals` does, and writes the result (plus who merged and
 when the gateways were configured) as a note under refs/notes/bandwidth, which the workflow
 pushes. `--print` only prints the trailers, e.g. for the message of a squash merge.
+
+The times of the SOP steps GitHub knows go in too, each only when GitHub says it plainly (a pull
+request's body is anyone's text and is never read):
+- Opened-At: the pull request's created_at.
+- Requested-At: the created_at of the issue the intake workflow turned into the pull request: only
+  for a head branch permohonan/issue-<N> of a pull request a bot opened.
+- Checked-At and Availability-At: from the availability form the pull-request workflow keeps as
+  one comment: the last comment by github-actions[bot] whose first line is AVAILABILITY_MARKER.
+  Its second line, `<!-- bandwidth-checked-at: TIME commit: SHA -->`, says when `bandwidth check`
+  ran and on which commit: Checked-At when that is the approved head; the comment's updated_at is
+  Availability-At.
+A time GitHub cannot give (an API error, a deleted issue) is left out with a warning: the
+disposition itself is what the note is for.
 """
 
 from __future__ import annotations
@@ -24,6 +37,63 @@ def add_arguments(parser) -> None:
     parser.add_argument("--applied-at", metavar="TIME", help="when the apply finished (ISO 8601 UTC, e.g. from the workflow)")
     parser.add_argument("--applied-result", default="success", choices=("success", "failure", "cancelled", "skipped"), help="how the apply ended (default: %(default)s)")
     parser.add_argument("--print", dest="print_only", action="store_true", help="print the trailers instead of writing the note")
+
+
+BOT = "github-actions[bot]"  # the login of the workflows' token: the only author of the availability comment
+AVAILABILITY_MARKER = "<!-- bandwidth-availability -->"
+CHECKED_LINE = re.compile(f"<!-- bandwidth-checked-at: ({disposition.TIME}) commit: ([0-9a-f]{{40}}|[0-9a-f]{{64}}) -->")
+INTAKE_BRANCH = re.compile(r"permohonan/issue-([1-9][0-9]{0,8})")
+
+
+def _warn(message: str) -> None:
+    print(f"bandwidth: warning: {message}", file=sys.stderr)
+
+
+def _time(value) -> str | None:
+    """A time from GitHub as the trailers take it, or None."""
+    return value if isinstance(value, str) and disposition.is_time(value) else None
+
+
+def _requested_at(github: approvals.GitHub, repo: str, result: approvals.Result) -> str | None:
+    """When the intake issue was opened, for a pull request the intake workflow opened from it."""
+    branch = INTAKE_BRANCH.fullmatch(result.head_ref or "")
+    if branch is None or not result.author.endswith("[bot]"):
+        return None
+    try:
+        issue = github.get(f"/repos/{repo}/issues/{branch.group(1)}")
+    except approvals.ApiError as exc:
+        _warn(f"no Requested-At: {exc}")
+        return None
+    if not isinstance(issue, dict) or issue.get("pull_request") is not None:  # the number of a pull request is no intake issue
+        return None
+    return _time(issue.get("created_at"))
+
+
+def _availability(github: approvals.GitHub, repo: str, number: int, head: str) -> tuple[str | None, str | None]:
+    """(Checked-At, Availability-At) from the pull request's availability comment."""
+    try:
+        comments = github.get_all(f"/repos/{repo}/issues/{number}/comments")
+    except approvals.ApiError as exc:
+        _warn(f"no Checked-At, no Availability-At: {exc}")
+        return None, None
+    ours = [
+        c for c in comments
+        if isinstance(c, dict) and isinstance(c.get("user"), dict) and c["user"].get("login") == BOT
+        and isinstance(c.get("body"), str) and c["body"].split("\n", 1)[0].removesuffix("\r") == AVAILABILITY_MARKER
+    ]  # fmt: skip
+    if not ours:
+        return None, None
+    comment = ours[-1]
+    second = (comment["body"].split("\n", 2) + [""])[1].removesuffix("\r")
+    checked = CHECKED_LINE.fullmatch(second)
+    checked_at = None
+    if checked is None and second.startswith("<!-- bandwidth-checked-at"):
+        _warn(f"no Checked-At: the checked-at line of the availability form of PR #{number} is malformed")
+    elif checked and checked.group(2) != head:
+        _warn(f"no Checked-At: the availability form of PR #{number} is for commit {checked.group(2)[:12]}, not the approved head {head[:12]}")
+    elif checked:
+        checked_at = _time(checked.group(1))
+    return checked_at, _time(comment.get("updated_at")) or _time(comment.get("created_at"))
 
 
 def _merged_pull(github: approvals.GitHub, repo: str, sha: str) -> int | None:
@@ -46,6 +116,9 @@ def build(repo: str, sha: str, pr: int | None, github: approvals.GitHub) -> disp
     record.pull_request = number
     record.requested_by = result.author
     record.approved_commit = result.head
+    record.opened_at = _time(result.opened_at)
+    record.requested_at = _requested_at(github, repo, result)
+    record.checked_at, record.availability_at = _availability(github, repo, number, result.head)
     for outcome in result.outcomes:
         if outcome.login:
             record.approvals.append(disposition.Approval(outcome.role.role, outcome.login, outcome.at or ""))
