@@ -244,11 +244,16 @@ def test_hostile_history_is_escaped_and_forged_trailers_are_not_trusted(repo: Re
     assert [e["path"] for e in events] == ["allocations/gw-a/BW-2026-0003.yaml", "allocations/gw-a/BW-2026-0004.yaml", "allocations/gw-a/\\udcff\\u000a.yaml"]
 
 
-def completion_report(repo: Repo) -> dict:
-    """`bandwidth render` into .plans, then `bandwidth report` without measuring into out/: its report.json."""
+def completion_report(repo: Repo, applied: dict | None = None) -> dict:
+    """`bandwidth render` into .plans, then `bandwidth report` without measuring into out/: its report.json.
+
+    applied: an apply record of gw-a (.plans/gw-a.applied.json, as playbooks/apply.yml writes it).
+    """
     plans = repo.path / ".plans"
     done = subprocess.run([BANDWIDTH, "render", f"--output-dir={plans}"], cwd=repo.path, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
+    if applied is not None:
+        (plans / "gw-a.applied.json").write_text(json.dumps(applied))
     done = subprocess.run([BANDWIDTH, "report", "--measure=none", "--reports=out"], cwd=repo.path, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads((repo.path / "out/latest/report.json").read_text())
@@ -362,7 +367,7 @@ def stepped(repo: Repo, httpserver):
     heads, merges = {}, {}
     for number in (21, 23):
         h.git("checkout", "-q", "-b", f"pr-{number}")
-        repo.request(f"BW-2026-00{number}", "gw-a", subnets=f"[198.18.{number}.0/24]")
+        repo.request(f"BW-2026-00{number}", "gw-a", subnets=f"[198.18.{number - 20}.0/24]")
         heads[number] = h.commit(f"Permohonan BW-2026-00{number}", date=f"2026-11-26T0{number - 20}:00:00+08:00")
         h.git("checkout", "-q", "main")
         base = h.git("rev-parse", "HEAD")
@@ -435,3 +440,51 @@ def test_record_leaves_out_what_github_cannot_say(repo: Repo, httpserver):
     note = note_of(repo, merge)
     assert "Requested-At" not in note and "Checked-At" not in note
     assert "Bandwidth-Availability-At: 2026-11-26T01:03:20Z\n" in note and "Bandwidth-Disposition: kasi_infrastruktur kasi-1 " in note
+
+
+def test_the_report_timeline_has_a_time_for_each_sop_step(stepped):
+    repo, _heads, _merges = stepped
+    difference = {"device": "eth1", "allocation": "BW-2026-0021", "difference": "class add dev eth1 parent 1:1 classid 1:15 htb rate 10Mbit ceil 20Mbit prio 3"}
+    applied = {"gateway": "gw-a", "applied": True, "reason": None, "changed": True, "time": "2026-11-26T06:05:00Z", "differences": [difference]}
+    report = completion_report(repo, applied)
+    timeline = {a["id"]: a["timeline"] for a in report["allocations"]}
+    verified = timeline["BW-2026-0021"].pop("verified")
+    assert timeline["BW-2026-0021"] == {
+        "requested": "2026-11-25T23:58:00Z",  # the intake issue, not the file's commit
+        "committed": "2026-11-26T01:00:00+08:00",
+        "opened": "2026-11-26T00:30:00Z",
+        "dispositions": [
+            {"role": "kasubag_tu", "login": "tu-1", "time": "2026-11-26T01:00:00Z"},
+            {"role": "administrator_tik", "login": "admin-1", "time": "2026-11-26T02:00:00Z"},
+            {"role": "kasi_infrastruktur", "login": "kasi-1", "time": "2026-11-26T03:00:00Z"},
+        ],
+        "approved": "2026-11-26T03:00:00Z",
+        "head_committed": "2026-11-26T01:00:00+08:00",
+        "checked": "2026-11-26T01:03:00Z",
+        "availability_reported": "2026-11-26T01:03:20Z",
+        "merged": "2026-11-26T14:00:00+08:00",
+        "applied": "2026-11-26T06:05:00Z",
+        "pull_request": 21,
+        "copied": None,
+    }
+    assert verified >= "2026-11-26"
+    # A person's pull request: step 1 is the request file's own first commit.
+    assert timeline["BW-2026-0023"]["requested"] == timeline["BW-2026-0023"]["committed"] == "2026-11-26T03:00:00+08:00"
+    assert (timeline["BW-2026-0023"]["checked"], timeline["BW-2026-0023"]["applied"], timeline["BW-2026-0023"]["pull_request"]) == (None, None, 23)
+
+
+def test_dispositions_follow_the_chain_with_the_roles_not_approved_in_their_place():
+    from bandwidth import completion, disposition
+
+    record = disposition.parse(
+        "Bandwidth-Pull-Request: 5\n"
+        "Bandwidth-Disposition: kasubag_tu tu-1 2026-11-26T01:00:00Z\n"
+        "Bandwidth-Disposition: kasi_infrastruktur kasi-1 2026-11-26T03:00:00Z\n"
+        "Bandwidth-Disposition-Missing: administrator_tik no approval yet\n"
+        "Bandwidth-Disposition-Missing: changes-requested changes requested by kasi-1\n"
+    )
+    chain = ["kasubag_tu", "administrator_tik", "kasi_infrastruktur"]
+    assert [(d["role"], d["login"]) for d in completion._dispositions(record, chain)] == [("kasubag_tu", "tu-1"), ("administrator_tik", None), ("kasi_infrastruktur", "kasi-1")]
+    # Without a readable chain: the order recorded, approvals first.
+    assert [d["role"] for d in completion._dispositions(record, [])] == ["kasubag_tu", "kasi_infrastruktur", "administrator_tik"]
+    assert completion._dispositions(None, chain) == []

@@ -9,6 +9,13 @@ An apply record: {"gateway", "applied": bool, "reason": str | null, "changed", "
 Records written before `applied` existed were written only for gateways the apply configured: applied.
 No record: the report cannot say (applied null). A gateway not applied gets the verdict not_applied
 for each of its allocations, whatever was measured (the classes of an earlier apply may still shape).
+
+Each allocation's timeline (the times of the ten SOP steps, schemas/report.schema.json) comes from
+git: the request file's own first commit, and what `bandwidth record` wrote for the merge that last
+changed the allocation (history.last_events): when the request came (the intake issue), the pull
+request was opened, each role of the disposition chain approved, `bandwidth check` ran on the
+approved head and its form was posted, and the merge. `copied` stays null here: `bandwidth report
+--from DIR --copied-at TIME --pull-request N` sets it once the report is on the pull request.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from bandwidth import gitread, history, measure, reports
+from bandwidth import approvals, disposition, gitread, history, measure, reports
 from bandwidth.escape import printable
 from bandwidth.model import DIRECTIONS, CheckResult
 from bandwidth.reports import TOLERANCE, utc_now
@@ -111,6 +118,33 @@ def _approved(event) -> str | None:
     return max(a.time for a in event.record.approvals)
 
 
+def _chain(repo: Path) -> list[str]:
+    """The roles of the disposition chain in order, from .github/disposition.yml ([] when it cannot be read)."""
+    try:
+        return [role.role for role in approvals.load_chain((repo / approvals.DISPOSITION_PATH).read_text(encoding="utf-8"))[1]]
+    except (OSError, UnicodeDecodeError, approvals.ApiError):
+        return []
+
+
+def _dispositions(record: disposition.Disposition | None, chain: list[str]) -> list[dict]:
+    """Each role the record names, {"role", "login", "time"} (login and time null: no valid approval), in the order of the chain
+    (SOP steps 2, 3 and 4 are its first three roles); roles the chain no longer has follow in the order recorded."""
+    if record is None:
+        return []
+    found = {a.role: {"role": a.role, "login": a.login, "time": a.time} for a in record.approvals}
+    for role, _why in record.missing:
+        if role not in (disposition.NO_PULL_REQUEST, disposition.CHANGES_REQUESTED):
+            found.setdefault(role, {"role": role, "login": None, "time": None})
+    return [found[role] for role in chain if role in found] + [entry for role, entry in found.items() if role not in chain]
+
+
+def _commit_time(repo: Path, sha: str | None) -> str | None:
+    """The committer date of a commit, when the repository has it (the approved head of a squash merge it may not)."""
+    if not sha:
+        return None
+    return _git(repo, "show", "-s", "--format=%cI", f"{sha}^{{commit}}") or None
+
+
 def build(options: ReportOptions, result: CheckResult) -> dict:
     """The report of one apply-and-verify run; `result` is `bandwidth check` on the repository now."""
     started = utc_now()
@@ -133,6 +167,7 @@ def build(options: ReportOptions, result: CheckResult) -> dict:
 
     verified = utc_now()
     landed = history.last_events(options.repo)  # the merge that last changed each allocation, and its recorded disposition
+    chain = _chain(options.repo)
     allocations = []
     for a in sorted(result.allocations, key=lambda a: a.id):
         if a.id not in shaped:
@@ -166,12 +201,23 @@ def build(options: ReportOptions, result: CheckResult) -> dict:
             entry["verdict"] = "fail"  # asked to be measured and not measurable: never a quiet pass
         else:
             entry["verdict"] = reports.verdict(entry, TOLERANCE)
+        event = landed.get(a.id)
+        record = event.record if event else None
+        committed = _first_commit(options.repo, a.path)
         entry["timeline"] = {
-            "committed": _first_commit(options.repo, a.path),
-            "approved": _approved(landed.get(a.id)),
-            "merged": landed[a.id].date.isoformat() if a.id in landed and landed[a.id].record else None,
+            "requested": (record.requested_at if record else None) or committed,
+            "committed": committed,
+            "opened": record.opened_at if record else None,
+            "dispositions": _dispositions(record, chain),
+            "approved": _approved(event),
+            "head_committed": _commit_time(options.repo, record.approved_commit if record else None),
+            "checked": record.checked_at if record else None,
+            "availability_reported": record.availability_at if record else None,
+            "merged": event.date.isoformat() if record else None,
             "applied": applied.get(a.gateway, {}).get("time") if a.id in changed_ids and a.gateway not in unapplied else None,
             "verified": verified,
+            "pull_request": event.pull_request if event else None,
+            "copied": None,  # `bandwidth report --from DIR --copied-at TIME --pull-request N`, once the report is on the pull request
         }
         allocations.append(entry)
 

@@ -49,6 +49,8 @@ _PATTERNS = {
     "Merged-By": re.compile(f"({LOGIN})(?: ({TIME}))?"),
     "Applied": re.compile(f"({TIME}) (success|failure|cancelled|skipped)"),
 }
+# Disposition-Missing entries that name no role of the chain: a direct push, and a member's request for changes.
+NO_PULL_REQUEST, CHANGES_REQUESTED = "pull-request", "changes-requested"
 _TIMES = {"Disposition": (3,), "Merged-By": (2,), "Applied": (1,), "Requested-At": (1,), "Opened-At": (1,), "Checked-At": (1,), "Availability-At": (1,)}  # the groups of each key that hold a time
 _TRAILER = re.compile(rf"^{PREFIX}([A-Za-z-]+):[ \t]*(.*?)[ \t]*$")
 

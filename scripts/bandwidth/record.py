@@ -110,7 +110,7 @@ def build(repo: str, sha: str, pr: int | None, github: approvals.GitHub) -> disp
     record = disposition.Disposition()
     number = pr if pr is not None else _merged_pull(github, repo, sha)
     if number is None:  # pushed to main directly: no disposition at all, and the note says so
-        record.missing.append(("pull-request", "pushed without a pull request"))
+        record.missing.append((disposition.NO_PULL_REQUEST, "pushed without a pull request"))
         return record
     result = approvals.evaluate(repo, number, github)
     record.pull_request = number
@@ -125,7 +125,7 @@ def build(repo: str, sha: str, pr: int | None, github: approvals.GitHub) -> disp
         else:
             record.missing.append((outcome.role.role, outcome.missing or "no approval yet"))
     for login, _at in result.blocked_by:
-        record.missing.append(("changes-requested", f"changes requested by {login}"))
+        record.missing.append((disposition.CHANGES_REQUESTED, f"changes requested by {login}"))
     if result.merged_by:
         record.merged_by, record.merged_at = result.merged_by, result.merged_at
     return record

@@ -140,7 +140,10 @@ def _bad_times(data: dict) -> list[str]:
     """Times the pattern lets through but the calendar does not (2026-13-45T25:00:00)."""
     found = [(key, data[key]) for key in ("started", "finished")]
     for i, allocation in enumerate(data["allocations"]):
-        found += [(f"allocations.{i}.timeline.{key}", value) for key, value in (allocation.get("timeline") or {}).items() if isinstance(value, str)]
+        timeline = allocation.get("timeline") or {}
+        found += [(f"allocations.{i}.timeline.{key}", value) for key, value in timeline.items() if isinstance(value, str)]
+        dispositions = timeline.get("dispositions") or []
+        found += [(f"allocations.{i}.timeline.dispositions.{j}.time", d["time"]) for j, d in enumerate(dispositions) if isinstance(d.get("time"), str)]
     problems = []
     for where, value in found:
         try:
