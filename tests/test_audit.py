@@ -10,6 +10,7 @@ answers like the GitHub API.
 from __future__ import annotations
 
 import base64
+import copy
 import csv
 import io
 import json
@@ -18,8 +19,10 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import docx
 import pytest
 
+from bandwidth import reports
 from conftest import BANDWIDTH, Repo
 
 GH_REPO = "pemprov-kaltim/bandwidth"
@@ -447,7 +450,12 @@ def test_the_report_timeline_has_a_time_for_each_sop_step(stepped):
     difference = {"device": "eth1", "allocation": "BW-2026-0021", "difference": "class add dev eth1 parent 1:1 classid 1:15 htb rate 10Mbit ceil 20Mbit prio 3"}
     applied = {"gateway": "gw-a", "applied": True, "reason": None, "changed": True, "time": "2026-11-26T06:05:00Z", "differences": [difference]}
     report = completion_report(repo, applied)
-    timeline = {a["id"]: a["timeline"] for a in report["allocations"]}
+    allocation = next(a for a in report["allocations"] if a["id"] == "BW-2026-0021")
+    assert [row.moment is not None for row in reports.step_times(report, allocation)] == [True] * 9 + [False]  # step 10: not yet copied
+    letter = docx.Document(str(repo.path / "out/latest/Laporan_Penyelesaian_Tugas_BW-2026-0021.docx")).tables[-1]
+    assert [letter.cell(i, 3).text.split("\n")[-1] for i in (2, 3, 4)] == ["oleh tu-1", "oleh admin-1", "oleh kasi-1"]
+    assert letter.cell(10, 3).text == "-"
+    timeline = {a["id"]: copy.deepcopy(a["timeline"]) for a in report["allocations"]}
     verified = timeline["BW-2026-0021"].pop("verified")
     assert timeline["BW-2026-0021"] == {
         "requested": "2026-11-25T23:58:00Z",  # the intake issue, not the file's commit

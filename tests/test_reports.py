@@ -393,12 +393,14 @@ def test_docx_letter_per_changed_allocation(tmp_path: Path):
     steps = document.tables[-1]
     assert [steps.cell(i, 2).text for i in range(1, 11)] == ["15 menit", "1-2 jam", "1-2 jam", "1-2 jam", "1 hari", "15 menit", "1 hari", "1-2 jam", "15 menit", "1 hari"]
     times = [steps.cell(i, 3).text for i in range(1, 11)]
-    assert times[0] == "27 November 2026 pukul 09.00 WITA"  # step 1: committed
-    assert times[1] == times[2] == times[3] == "-"  # not approved in the timeline: one merged cell
+    # A timeline as reports before the per-step keys wrote it: what it knows, each step in its own row.
+    assert times[0] == "27 November 2026 pukul 09.00 WITA"  # step 1: committed (no requested, no opened: no duration)
+    assert times[1:6] == ["-"] * 5  # no dispositions, no check recorded
     assert times[6] == "28 November 2026 pukul 09.02 WITA\n(durasi 7 menit)"  # merged 08.55 -> applied 09.02
     assert times[7] == "28 November 2026 pukul 09.04 WITA\n(durasi 1 menit)"
-    assert times[8] == "-"
-    assert times[9] == "28 November 2026 pukul 09.05 WITA\n(durasi < 1 menit)"  # verified 09.04.10 -> finished 09.05.00
+    assert times[8] == "28 November 2026 pukul 09.05 WITA\n(durasi < 1 menit)"  # verified 09.04.10 -> the report, finished 09.05.00
+    assert times[9] == "-"  # not yet copied to the requester
+    assert len({steps.cell(i, 3)._tc for i in range(1, 11)}) == 10  # no merged cells
     assert "Gagal" in docx_text(files["Laporan_Penyelesaian_Tugas_BW-2026-0003.docx"])
 
 
@@ -452,13 +454,66 @@ def test_report_html_in_headless_chromium(tmp_path: Path, make):
     assert 'id="chart-allocations"' in dom.stdout and 'id="chart-uplinks"' in dom.stdout, dom.stderr
 
 
-def test_docx_steps_2_to_4_share_the_approval_time(tmp_path: Path):
+FULL_TIMELINE = {
+    "requested": "2026-11-27T00:58:00Z",
+    "committed": "2026-11-27T01:00:00Z",
+    "opened": "2026-11-27T01:00:00Z",
+    "dispositions": [
+        {"role": "kasubag_tu", "login": "sri-wahyuni-tu", "time": "2026-11-27T02:10:00Z"},
+        {"role": "administrator_tik", "login": "rudi-hartono-tik", "time": "2026-11-27T03:00:00Z"},
+        {"role": "kasi_infrastruktur", "login": "dewi-lestari-infra", "time": "2026-11-27T04:30:00Z"},
+    ],
+    "approved": "2026-11-27T04:30:00Z",
+    "head_committed": "2026-11-27T00:59:30Z",
+    "checked": "2026-11-27T01:03:00Z",
+    "availability_reported": "2026-11-27T01:03:20Z",
+    "merged": "2026-11-28T00:55:00Z",
+    "applied": "2026-11-28T01:02:30Z",
+    "verified": "2026-11-28T01:04:10Z",
+    "pull_request": 42,
+    "copied": "2026-11-28T01:07:00Z",
+}
+
+
+def test_docx_has_one_row_per_step_with_its_time_and_duration(tmp_path: Path):
     report = sample()
-    report["allocations"][0]["timeline"].update(approved="2026-11-27T03:30:00Z", checked="2026-11-27T01:03:00Z")
+    report["allocations"][0]["timeline"] = copy.deepcopy(FULL_TIMELINE)
     steps = docx.Document(str(written(report, tmp_path)["Laporan_Penyelesaian_Tugas_BW-2026-0001.docx"])).tables[-1]
-    assert steps.cell(2, 3).text == steps.cell(4, 3).text == "27 November 2026 pukul 11.30 WITA\n(durasi 2 jam 30 menit)\n(langkah 2-4)"
-    assert steps.cell(2, 3)._tc is steps.cell(3, 3)._tc  # one merged cell
-    assert steps.cell(5, 3).text == "27 November 2026 pukul 09.03 WITA\n(durasi 3 menit)\n(langkah 5-6)"
+    assert len(steps.rows) == 11 and len({steps.cell(i, 3)._tc for i in range(1, 11)}) == 10  # no merged cells
+    assert [steps.cell(i, 3).text for i in range(1, 11)] == [
+        "27 November 2026 pukul 08.58 WITA\n(durasi 2 menit)",  # the issue opened -> the pull request opened
+        "27 November 2026 pukul 10.10 WITA\n(durasi 1 jam 10 menit)\noleh sri-wahyuni-tu",  # from opened
+        "27 November 2026 pukul 11.00 WITA\n(durasi 50 menit)\noleh rudi-hartono-tik",
+        "27 November 2026 pukul 12.30 WITA\n(durasi 1 jam 30 menit)\noleh dewi-lestari-infra",
+        "27 November 2026 pukul 09.03 WITA\n(durasi 3 menit)",  # from opened: the approved head is older
+        "27 November 2026 pukul 09.03 WITA\n(durasi < 1 menit)",
+        "28 November 2026 pukul 09.02 WITA\n(durasi 7 menit)",
+        "28 November 2026 pukul 09.04 WITA\n(durasi 1 menit)",
+        "28 November 2026 pukul 09.05 WITA\n(durasi < 1 menit)",
+        "28 November 2026 pukul 09.07 WITA\n(durasi 2 menit)",  # commented on the pull request
+    ]
+    assert [steps.cell(i, 2).text for i in range(1, 11)] == [standard for _, _, standard in reports.STEPS]
+    text = docx_text(written(report, tmp_path)["Laporan_Penyelesaian_Tugas_BW-2026-0001.docx"])
+    assert "Waktu penyelesaian seluruhnya sejak permohonan diajukan: 1 hari (Mutu Baku 2-4 hari kerja)." in text  # requested -> finished
+
+
+def test_step_times_per_step():
+    report = sample()
+    timeline = report["allocations"][0]["timeline"] = copy.deepcopy(FULL_TIMELINE)
+    rows = reports.step_times(report, report["allocations"][0])
+    assert [row.step for row in rows] == list(range(1, 11))
+    assert all(row.moment is not None for row in rows)
+    # Pushed again after the pull request was opened: step 5 is timed from that push.
+    timeline.update(head_committed="2026-11-27T01:02:00Z")
+    assert reports.step_times(report, report["allocations"][0])[4].seconds == 60
+    # A role without a valid approval: its step is unknown, and so is the duration of the step after it.
+    timeline["dispositions"][1].update(login=None, time=None)
+    rows = reports.step_times(report, report["allocations"][0])
+    assert [(row.moment is None, row.seconds, row.by) for row in rows[1:4]] == [(False, 4200.0, "sri-wahyuni-tu"), (True, None, None), (False, None, "dewi-lestari-infra")]
+    # Nothing copied yet, no time at all: unknown, never a guess.
+    timeline.update(copied=None)
+    assert reports.step_times(report, report["allocations"][0])[9] == reports.StepTime(10, None, None, None)
+    assert [row.moment for row in reports.step_times(report, {"timeline": {}})][:8] == [None] * 8
 
 
 def test_only_the_required_keys_are_enough(tmp_path: Path):

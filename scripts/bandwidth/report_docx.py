@@ -136,9 +136,9 @@ def build(report: dict, allocation: dict):
 
     _paragraph(document, "Pelaksanaan menurut SOP Penyediaan Bandwidth:", before=10)
     _steps_table(document, report, allocation)
-    committed = reports.moment(timeline.get("committed"))
-    if committed and not unapplied:
-        total = (reports.moment(report["finished"]) - committed).total_seconds()
+    requested = reports.step_times(report, allocation)[0].moment
+    if requested and not unapplied:
+        total = (reports.moment(report["finished"]) - requested).total_seconds()
         _paragraph(document, f"Waktu penyelesaian seluruhnya sejak permohonan diajukan: {reports.durasi(total)} (Mutu Baku 2-4 hari kerja).", size=10)
 
     _paragraph(document, "Demikian laporan ini kami sampaikan. Atas perhatian dan kerja sama Saudara, kami ucapkan terima kasih.", align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=8)
@@ -273,27 +273,30 @@ def _key_value_table(document, rows) -> None:
 
 
 def _steps_table(document, report: dict, allocation: dict) -> None:
+    """One row per SOP step: what it is, its Mutu Baku, and when it happened with how long it took (and who approved, steps 2-4)."""
     table = document.add_table(rows=1, cols=4)
     table.style = "Table Grid"
     widths = (Cm(1), Cm(7.5), Cm(2.3), Cm(5.2))
     _header(table.rows[0].cells, ("No", "Uraian Kegiatan", "Mutu Baku", "Waktu Pelaksanaan"))
-    rows = {}
+    times = {row.step: row for row in reports.step_times(report, allocation)}
     for number, text, standard in reports.STEPS:
         cells = table.add_row().cells
         _cell(cells[0], str(number), align=WD_ALIGN_PARAGRAPH.CENTER)
         _cell(cells[1], text)
         _cell(cells[2], standard)
-        rows[number] = cells
+        _cell(cells[3], _step_text(times[number]))
     for row in table.rows:
         for cell, width in zip(row.cells, widths, strict=True):
             cell.width = width
-    for steps, end, seconds in reports.step_times(report, allocation):
-        text = reports.waktu(end)
-        if seconds is not None:
-            text += f"\n(durasi {reports.durasi(seconds)})"
-        if len(steps) > 1 and end is not None:
-            text += f"\n(langkah {steps[0]}-{steps[-1]})"
-        cell = rows[steps[0]][3]
-        if len(steps) > 1:
-            cell = cell.merge(rows[steps[-1]][3])
-        _cell(cell, text)
+
+
+def _step_text(row: reports.StepTime) -> str:
+    """'27 November 2026 pukul 10.10 WITA\n(durasi 1 jam 10 menit)\noleh sri-wahyuni-tu'; '-' when unknown."""
+    if row.moment is None:
+        return "-"
+    text = reports.waktu(row.moment)
+    if row.seconds is not None:
+        text += f"\n(durasi {reports.durasi(row.seconds)})"
+    if row.by:
+        text += f"\noleh {plain(row.by)}"
+    return text

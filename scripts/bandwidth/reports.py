@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 from bandwidth.escape import markdown as md
 from bandwidth.escape import printable
@@ -50,17 +51,28 @@ STEPS = (
     (9, "Meminta pembuatan laporan penyelesaian tugas", "15 menit"),
     (10, "Membuat laporan dan tembusan kepada Pengguna Bandwidth", "1 hari"),
 )
-# Which moments of the allocation's timeline bound each group of steps: (steps, start, end). "finished" is the report's time.
-# A duration is shown where both ends are known; steps of one group share one cell.
+# Per SOP step: the moment of the allocation's timeline that is its actual time, and its duration: from the latest known of
+# the moments `since` to the moment `until`. "finished" is the report's own time; "disposition.N" the time of the chain's Nth
+# role (timeline.dispositions, in chain order). Step 1's duration runs from the request to the pull request opened.
 STEP_TIMES = (
-    ((1,), None, "committed"),  # the request file first committed
-    ((2, 3, 4), "committed", "approved"),  # the pull request's approvals are the disposition
-    ((5, 6), "committed", "checked"),  # `bandwidth check` and its form, in CI
-    ((7,), "merged", "applied"),  # the merge applies the allocations to the gateways
-    ((8,), "applied", "verified"),  # read-back and measured throughput
-    ((9,), None, None),
-    ((10,), "verified", "finished"),  # this report
+    (1, "requested", ("requested",), "opened"),  # the intake issue opened, else the request file's own first commit
+    (2, "disposition.0", ("opened",), "disposition.0"),  # each role of the disposition chain approves in turn
+    (3, "disposition.1", ("disposition.0",), "disposition.1"),
+    (4, "disposition.2", ("disposition.1",), "disposition.2"),
+    (5, "checked", ("opened", "head_committed"), "checked"),  # `bandwidth check` on the approved head, from when it was pushed
+    (6, "availability_reported", ("checked",), "availability_reported"),  # its form on the pull request
+    (7, "applied", ("merged",), "applied"),  # the merge applies the allocations to the gateways
+    (8, "verified", ("applied",), "verified"),  # read-back and measured throughput
+    (9, "finished", ("verified",), "finished"),  # this report written
+    (10, "copied", ("finished",), "copied"),  # the report on the pull request: the copy to the requester
 )
+
+
+class StepTime(NamedTuple):
+    step: int
+    moment: dt.datetime | None  # when it happened (None: unknown)
+    seconds: float | None  # how long it took (None: an end unknown)
+    by: str | None = None  # who acted: the approver of steps 2-4
 
 
 # --- validation -------------------------------------------------------------------------------------------------------
@@ -502,16 +514,21 @@ def ok(report: dict) -> bool:
     return not report["drift"] and not found["fail"] and not found["not_applied"] and not not_applied(report)
 
 
-def step_times(report: dict, allocation: dict) -> list[tuple[tuple[int, ...], dt.datetime | None, float | None]]:
-    """Per group of SOP steps: when it ended and how long it took, where the timeline knows."""
-    timeline = dict(allocation.get("timeline") or {})
-    timeline["finished"] = report["finished"]
+def step_times(report: dict, allocation: dict) -> list[StepTime]:
+    """Per SOP step, 1 to 10: when it happened, how long it took and who acted, where the timeline knows (STEP_TIMES)."""
+    timeline = allocation.get("timeline") or {}
+    moments = {key: moment(value) for key, value in timeline.items() if isinstance(value, str)}
+    moments["requested"] = moments.get("requested") or moments.get("committed")  # a report written before `requested`
+    moments["finished"] = moment(report["finished"])
+    by = {}
+    for index, entry in enumerate(timeline.get("dispositions") or []):
+        moments[f"disposition.{index}"] = moment(entry.get("time"))
+        by[f"disposition.{index}"] = entry.get("login")
     rows = []
-    for steps, start_key, end_key in STEP_TIMES:
-        start = moment(timeline.get(start_key)) if start_key else None
-        end = moment(timeline.get(end_key)) if end_key else None
-        seconds = (end - start).total_seconds() if start and end else None
-        rows.append((steps, end, seconds))
+    for step, key, since, until in STEP_TIMES:
+        start = max((moments[k] for k in since if moments.get(k)), default=None)
+        end = moments.get(until)
+        rows.append(StepTime(step, moments.get(key), (end - start).total_seconds() if start and end else None, by.get(key)))
     return rows
 
 
