@@ -87,7 +87,9 @@ def serve_pull(
 
 
 def bandwidth(repo: Repo, httpserver, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "GITHUB_API_URL": httpserver.url_for("").rstrip("/"), "GITHUB_TOKEN": "test-token"}
+    env = {**os.environ, "GITHUB_TOKEN": "test-token"}
+    if httpserver is not None:
+        env["GITHUB_API_URL"] = httpserver.url_for("").rstrip("/")
     env.update({"GIT_COMMITTER_NAME": "github-actions[bot]", "GIT_COMMITTER_EMAIL": "bot@example.invalid"})
     return subprocess.run([BANDWIDTH, *args], cwd=repo.path, capture_output=True, text=True, env=env, timeout=60, check=False)
 
@@ -479,6 +481,15 @@ def test_the_report_timeline_has_a_time_for_each_sop_step(stepped):
     # A person's pull request: step 1 is the request file's own first commit.
     assert timeline["BW-2026-0023"]["requested"] == timeline["BW-2026-0023"]["committed"] == "2026-11-26T03:00:00+08:00"
     assert (timeline["BW-2026-0023"]["checked"], timeline["BW-2026-0023"]["applied"], timeline["BW-2026-0023"]["pull_request"]) == (None, None, 23)
+
+    # The apply workflow comments the report on PR #21, then renders it again with the time of the comment: all ten steps.
+    done = bandwidth(repo, None, "report", "--from", "out/latest", "--copied-at", "2026-11-26T06:20:00Z", "--pull-request", "21")
+    assert done.returncode == 0 and "set on 1 allocation(s) of PR #21 (BW-2026-0021)" in done.stdout, done.stdout + done.stderr
+    report = json.loads((repo.path / "out/latest/report.json").read_text())
+    allocation = next(a for a in report["allocations"] if a["id"] == "BW-2026-0021")
+    assert all(row.moment is not None for row in reports.step_times(report, allocation))
+    letter = docx.Document(str(repo.path / "out/latest/Laporan_Penyelesaian_Tugas_BW-2026-0021.docx")).tables[-1]
+    assert all(letter.cell(i, 3).text != "-" for i in range(1, 11))
 
 
 def test_dispositions_follow_the_chain_with_the_roles_not_approved_in_their_place():

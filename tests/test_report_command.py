@@ -246,3 +246,78 @@ def test_production_reports_read_back_only_and_families(planned: Repo):
     assert done.returncode == 0, done.stdout + done.stderr
     data = json.loads((planned.path / "out2/latest/report.json").read_text())
     assert {a["not_measured_reason"] for a in data["allocations"]} == {"produksi: hanya pembacaan ulang, tanpa pengukuran"}
+
+
+@pytest.fixture
+def rendered(tmp_path: Path) -> Path:
+    """reports/<time>/ with every file of a report whose allocations came by PR #42 (BW-2026-0001, BW-2026-0002) and #43, and
+    reports/latest pointing at it; no git anywhere."""
+    from bandwidth import reports
+    from test_reports import FULL_TIMELINE, sample
+
+    data = sample()
+    for allocation, number in zip(data["allocations"], (42, 42, 43, None), strict=True):
+        allocation["timeline"] = {**FULL_TIMELINE, "pull_request": number, "copied": None}
+    folder = tmp_path / "reports" / "20261128T010500Z"
+    reports.write_all(data, folder)
+    (tmp_path / "reports" / "latest").symlink_to(folder.name)
+    return folder
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_report_from_a_folder_sets_copied_on_the_allocations_of_the_pull_request(rendered: Path):
+    before = files_of(rendered)
+    done = Repo(rendered.parent.parent).run("report", "--from", "reports/latest", "--copied-at", "2026-11-28T01:07:00Z", "--pull-request", "42")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "report reports/latest: copied 2026-11-28T01:07:00Z set on 2 allocation(s) of PR #42 (BW-2026-0001 BW-2026-0002); files written again\n"
+    after = files_of(rendered)
+    assert sorted(after) == sorted(before)  # the same files, in the folder reports/latest points at
+    data = valid(json.loads(after["report.json"]))
+    assert [a["timeline"]["copied"] for a in data["allocations"]] == ["2026-11-28T01:07:00Z", "2026-11-28T01:07:00Z", None, None]
+    old = json.loads(before["report.json"])
+    for allocation in old["allocations"][:2]:
+        allocation["timeline"]["copied"] = "2026-11-28T01:07:00Z"
+    assert data == old  # nothing else changed
+    steps = docx.Document(str(rendered / "Laporan_Penyelesaian_Tugas_BW-2026-0001.docx")).tables[-1]
+    assert steps.cell(10, 3).text == "28 November 2026 pukul 09.07 WITA\n(durasi 2 menit)"  # the report finished 09.05
+    steps = docx.Document(str(rendered / "Laporan_Penyelesaian_Tugas_BW-2026-0003.docx")).tables[-1]
+    assert steps.cell(10, 3).text == "-"  # PR #43's report is not on its pull request yet
+
+
+def test_report_from_a_folder_without_the_pull_request_changes_nothing(rendered: Path):
+    before = {p.name: p.stat().st_mtime_ns for p in rendered.iterdir()}
+    done = Repo(rendered.parent.parent).run("report", "--from", "reports/latest", "--copied-at", "2026-11-28T01:07:00Z", "--pull-request", "7")
+    assert (done.returncode, done.stdout) == (0, "report reports/latest: no allocation of PR #7: nothing updated\n")
+    assert {p.name: p.stat().st_mtime_ns for p in rendered.iterdir()} == before
+
+
+@pytest.mark.parametrize(
+    ("arguments", "content", "message"),
+    [
+        (("--from", "nowhere"), None, "nowhere/report.json: no such file"),
+        ((), "{not json", "reports/latest/report.json: not a JSON report: "),
+        ((), b"\xff\xfe", "reports/latest/report.json: not a JSON report: "),
+        ((), "[]", "reports/latest/report.json: report does not match schemas/report.schema.json: (top level): [] is not of type"),
+        ((), '{"commit": "x"}', "reports/latest/report.json: report does not match schemas/report.schema.json: "),
+        (("--copied-at", "yesterday"), None, "--copied-at 'yesterday': expected an ISO 8601 time"),
+        (("--copied-at", "2026-02-30T01:00:00Z"), None, "--copied-at '2026-02-30T01:00:00Z': expected an ISO 8601 time"),
+        (("--pull-request", "0"), None, "--pull-request 0: expected a pull request number"),
+        (("--pull-request", None), None, "--from, --copied-at and --pull-request go together"),
+        (("--from", None), None, "--from, --copied-at and --pull-request go together"),
+    ],
+    ids=["no-folder", "not-json", "not-utf8", "not-an-object", "not-a-report", "time-not-iso", "time-off-calendar", "pull-request-0", "no-pull-request", "no-from"],
+)
+def test_report_from_a_folder_refuses_bad_input_with_a_clear_error(rendered: Path, arguments: tuple, content, message: str):
+    options = {"--from": "reports/latest", "--copied-at": "2026-11-28T01:07:00Z", "--pull-request": "42"}
+    options.update(zip(arguments[::2], arguments[1::2], strict=True))
+    if content is not None:
+        (rendered / "report.json").write_bytes(content.encode() if isinstance(content, str) else content)
+    before = files_of(rendered)
+    done = Repo(rendered.parent.parent).run("report", *[x for key, value in options.items() if value is not None for x in (key, value)])
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith(f"bandwidth: error: {message}"), done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert files_of(rendered) == before

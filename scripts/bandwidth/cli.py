@@ -52,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--lab-dir", type=Path, help="measure with the clients of this lab")
     report.add_argument("--measure", default="all", help="all, changed, none, or comma-separated ids (default: %(default)s)")
     report.add_argument("--seconds", type=int, default=3, help="iperf3 seconds per measurement (default: %(default)s)")
+    copy = report.add_argument_group("after the report was commented on the pull request (SOP step 10): render it again, no measuring, no git")
+    copy.add_argument("--from", dest="from_dir", type=Path, metavar="DIR", help="the folder of the report (e.g. reports/latest): DIR/report.json is read and every file written again in DIR")
+    copy.add_argument("--copied-at", metavar="TIME", help="when the report was commented (ISO 8601, e.g. 2026-11-28T02:00:00Z): timeline.copied")
+    copy.add_argument("--pull-request", type=int, metavar="N", help="the pull request commented on: only its allocations (timeline.pull_request) get the time")
 
     approvals = sub.add_parser("approvals", help="is the disposition chain of a pull request complete? (SOP steps 2-4)")
     approvals.add_argument("--repo", dest="github_repo", required=True, metavar="OWNER/NAME", help="the GitHub repository")
@@ -213,6 +217,9 @@ def cmd_report(args) -> int:
     from bandwidth import completion, measure
     from bandwidth.checker import CheckOptions, run_check
 
+    if args.from_dir is not None or args.copied_at is not None or args.pull_request is not None:
+        return cmd_report_copied(args)
+
     options = completion.ReportOptions(
         repo=args.repo, inventory=args.inventory, plans=args.repo / args.plans, readback=args.readback, reports=args.repo / args.reports,
         lab_dir=(args.repo / args.lab_dir) if args.lab_dir else None, measure=args.measure, seconds=args.seconds,
@@ -233,6 +240,25 @@ def cmd_report(args) -> int:
             problems = f"{len(unapplied)} gateway(s) not applied ({' '.join(unapplied)}), {problems}"
         print(f"bandwidth: verification failed: {problems}", file=sys.stderr)
         return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+def cmd_report_copied(args) -> int:
+    from bandwidth import completion, disposition
+
+    if args.from_dir is None or args.copied_at is None or args.pull_request is None:
+        raise UsageError("--from, --copied-at and --pull-request go together")
+    if not disposition.is_time(args.copied_at):
+        raise UsageError(f"--copied-at {args.copied_at!r}: expected an ISO 8601 time such as 2026-11-28T02:00:00Z")
+    if args.pull_request < 1:
+        raise UsageError(f"--pull-request {args.pull_request}: expected a pull request number")
+    folder = args.repo / args.from_dir
+    ids = completion.copied(folder, args.copied_at, args.pull_request)
+    if not ids:
+        print(f"report {folder}: no allocation of PR #{args.pull_request}: nothing updated")
+    else:
+        named = " ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+        print(f"report {folder}: copied {args.copied_at} set on {len(ids)} allocation(s) of PR #{args.pull_request} ({named}); files written again")
     return EXIT_OK
 
 

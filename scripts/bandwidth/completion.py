@@ -26,6 +26,7 @@ from pathlib import Path
 
 from bandwidth import approvals, disposition, gitread, history, measure, reports
 from bandwidth.escape import printable
+from bandwidth.loader import UsageError
 from bandwidth.model import DIRECTIONS, CheckResult
 from bandwidth.reports import TOLERANCE, utc_now
 
@@ -261,6 +262,39 @@ def write(report: dict, reports: Path) -> Path:
     write_all(report, folder)
     point_latest(reports, folder)
     return folder
+
+
+def copied(folder: Path, copied_at: str, pull_request: int) -> list[str]:
+    """SOP step 10 done: set timeline.copied on the allocations of `pull_request` in folder/report.json, and write every file
+    of the report again in folder (reports.write_all). The ids set, in the report's order; nothing is written when there are none.
+
+    A report.json that cannot be read or does not validate is a usage error naming it; the folder is left as it was.
+    """
+    path = folder / "report.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror or exc}") from None
+    except (ValueError, RecursionError) as exc:  # not UTF-8, not JSON, nested beyond reason
+        raise UsageError(f"{path}: not a JSON report: {exc}") from None
+    try:
+        data = reports.validate(data)
+    except ValueError as exc:
+        raise UsageError(f"{path}: {exc}") from None
+    ids = []
+    for allocation in data["allocations"]:
+        timeline = allocation.get("timeline")
+        if timeline and timeline.get("pull_request") == pull_request:
+            timeline["copied"] = copied_at
+            ids.append(allocation["id"])
+    if ids:
+        try:
+            reports.write_all(data, folder)
+        except OSError as exc:
+            raise UsageError(f"{folder}: {exc.strerror or exc}") from None
+    return ids
 
 
 def write_ledger(report: dict, result: CheckResult, folder: Path) -> None:
