@@ -234,9 +234,11 @@ class FakeGitHub:
             done = subprocess.run(["git", "merge-tree", "--write-tree", before, pull["head"]["sha"]], cwd=self.bare, capture_output=True, text=True, check=False, timeout=60)
             assert done.returncode == 0, f"#{number} does not merge cleanly"
             message = f"Merge pull request #{number} from {self.owner}/{pull['head']['ref']}\n\n{pull['title']}\n"
-            after = self.git("commit-tree", done.stdout.split()[0], "-p", before, "-p", pull["head"]["sha"], stdin=message.encode()).strip()
+            at = self.now()  # the merge commit's date is merged_at, as on GitHub
+            dated = {**GIT_ENV, "GIT_AUTHOR_DATE": at, "GIT_COMMITTER_DATE": at}
+            after = self.git("commit-tree", done.stdout.split()[0], "-p", before, "-p", pull["head"]["sha"], stdin=message.encode(), env=dated).strip()
             self.git("update-ref", ref, after, before)
-            pull.update(state="closed", merged_at=self.now(), merge_commit_sha=after, merged_by=user(login))
+            pull.update(state="closed", merged_at=at, merge_commit_sha=after, merged_by=user(login))
             self.issues[number]["state"] = "closed"
             for other in self.pulls:
                 if self.pulls[other]["state"] == "open":

@@ -287,7 +287,7 @@ def test_merge_to_report_applies_verifies_comments_and_records_every_sop_step(me
 
     github, run = merged.world.github, merged.run
     assert run.returncode == 0, run.text()
-    assert run.jobs() == {"check": "success", "disposition": "success", "apply": "success", "applied": "success", "recheck-issue": "skipped"}, run.text()
+    assert run.jobs() == {"check": "success", "disposition": "success", "apply": "success", "applied": "success", "comment": "success", "recheck-issue": "skipped"}, run.text()
 
     # The gateway holds the new allocation: its class, with the requested ceiling.
     shaped = [line for line in lab_classes("gw-samarinda").splitlines() if f"class htb {minor(merged.request_id)} " in line]
@@ -324,7 +324,8 @@ def test_merge_to_report_applies_verifies_comments_and_records_every_sop_step(me
         report["finished"],
         timeline["copied"],
     ]
-    assert moments == sorted(moments), moments  # every step after the one before
+    instants = [dt.datetime.fromisoformat(moment) for moment in moments]
+    assert instants == sorted(instants), moments  # every step after the one before
     letter = docx.Document(str(folder / f"Laporan_Penyelesaian_Tugas_{merged.request_id}.docx"))
     steps = letter.tables[-1]
     cells = [steps.cell(i, 3).text for i in range(1, 11)]
@@ -337,8 +338,9 @@ def test_merge_to_report_applies_verifies_comments_and_records_every_sop_step(me
     done = subprocess.run([BANDWIDTH, "audit", "--format", "json", merged.request_id], cwd=clone, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     (event,) = json.loads(done.stdout)["events"]
-    assert event["commit"] == merged.after and event["pull_request"] == merged.pull, event
-    assert [a["login"] for a in event["approvals"]] == [TU[0], TIK[0], KASI[0]] and event["applied_at"] == timeline["applied"], event
+    assert event["action"] == "created" and event["pull_request"] == merged.pull, event
+    assert [a["login"] for a in event["approvers"]] == [TU[0], TIK[0], KASI[0]], event
+    assert event["disposition"]["applied"] == "success" and event["disposition"]["applied_at"], event
 
 
 def test_rerun_the_apply_workflow_changes_nothing_and_says_so(merged: Merged):
@@ -347,7 +349,7 @@ def test_rerun_the_apply_workflow_changes_nothing_and_says_so(merged: Merged):
     comments = len(github.comments)
     dispatch = {"inputs": {}, "ref": "refs/heads/main", "repository": github.repository_json(), "sender": {"login": KASI[0], "type": "User"}}
     run = merged.world.run("workflow_dispatch", dispatch, "apply.yml", gateways=merged.gateways)
-    assert run.jobs() == {"check": "success", "disposition": "skipped", "apply": "success", "applied": "skipped", "recheck-issue": "skipped"}, run.text()
+    assert run.jobs() == {"check": "success", "disposition": "skipped", "apply": "success", "applied": "skipped", "comment": "skipped", "recheck-issue": "skipped"}, run.text()
     notices = [a for a in run.annotations("apply") if a["command"] == "notice"]
     assert [n["message"] for n in notices] == ["no gateway changed: every gateway already matches main"], run.annotations("apply")
     assert "changed=0" in run.output("apply") and not re.search(r"changed=[1-9]", run.output("apply"))
