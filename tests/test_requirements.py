@@ -116,10 +116,12 @@ def make_dry_run(target: str, venv: Path) -> list[str]:
 
 
 def test_make_installs_the_lock_files_with_require_hashes(tmp_path: Path):
+    # The runtime set: uv from its own lock with pip's --require-hashes, then runtime.txt alone with uv's.
     runtime = make_dry_run("setup-runtime", tmp_path / "venv")
-    assert len(runtime) == 2, runtime
-    assert "--require-hashes -r requirements/runtime.txt" in runtime[0] and "dev.txt" not in runtime[0]
-    assert "--no-deps --no-build-isolation -e ." in runtime[1]
+    assert len(runtime) == 3, runtime
+    assert "-m pip install" in runtime[0] and "--require-hashes -r requirements/lock-tool.txt" in runtime[0]
+    assert "/bin/uv pip install" in runtime[1] and "--require-hashes -r requirements/runtime.txt" in runtime[1] and "dev.txt" not in runtime[1]
+    assert "--no-deps --no-build-isolation -e ." in runtime[2]
     # The development set: uv, installed from its own lock with pip's --require-hashes, then the two lock files with uv's.
     full = make_dry_run("setup", tmp_path / "venv")
     assert len(full) == 3, full
