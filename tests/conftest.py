@@ -170,9 +170,9 @@ def recap_changed(output: str) -> dict[str, int]:
 
 
 def minor(request_id: str) -> str:
-    from bandwidth.tcstate import minor_for
+    from bandwidth.tc import build
 
-    return f"1:{minor_for(request_id):x}"
+    return f"1:{build.minor_for(request_id):x}"
 
 
 def ping(lab: Lab, request_id: str, count: int = 3) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bandwidth import tcstate
-from conftest import Repo
+from bandwidth.tc import build as tcstate
+from conftest import ROOT, Repo
 
 EXPECTED = Path(__file__).parent / "expected"
 

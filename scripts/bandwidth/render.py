@@ -11,8 +11,8 @@ import os
 import socket
 from pathlib import Path
 
-from bandwidth import tcstate
 from bandwidth.model import Allocation, Gateway, Inventory
+from bandwidth.tc import build, plan
 
 DEFAULT_CLASS_MIN_KBIT = 64  # the unclassified class keeps at least this, even with no reserve
 
@@ -27,7 +27,7 @@ def gateway_spec(gateway: Gateway, allocations: list[Allocation], today: dt.date
     devices, redirects, ifbs = [], [], []
     for uplink in gateway.uplinks.values():
         mine = sorted((a for a in active if a.uplink == uplink.name), key=lambda a: a.id)
-        minors = tcstate.assign_minors([a.id for a in mine])
+        minors = build.assign_minors([a.id for a in mine])
         ifb = ifb_name(uplink.lan_interface, uplink.ifb_interface)
         for direction, device in (("download", uplink.lan_interface), ("upload", ifb)):
             devices.append({
@@ -58,9 +58,9 @@ def batch_text(spec: dict, leaf: str) -> str:
     """The full tc batch for one gateway (the dry run: what an empty gateway would get)."""
     lines = []
     for device in spec["devices"]:
-        lines += tcstate.full_build(device, leaf)
+        lines += plan.full_build(device, leaf)
     for redirect in spec["redirects"]:  # last: upload reaches the ifb once its tree is there
-        lines += [tcstate.qdisc_ingress(redirect["device"]), tcstate.filter_redirect(redirect["device"], redirect["ifb"])]
+        lines += [build.qdisc_ingress(redirect["device"]), build.filter_redirect(redirect["device"], redirect["ifb"])]
     return "\n".join(lines) + "\n"
 
 

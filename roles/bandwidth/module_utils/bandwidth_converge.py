@@ -2,7 +2,7 @@
 
 Standard library only. Used on the gateway by the Ansible modules `bandwidth_tc` and
 `bandwidth_acknowledge`, and by `bandwidth-restore`, the boot-time program the role installs
-(it imports this file and bandwidth_tcstate.py from the folder beside it).
+(it imports this file and the tc core, bandwidth_tc_*.py, from the folder beside it).
 
 The gateway's state folder (`bandwidth_state_dir`, one per gateway):
 
@@ -31,9 +31,15 @@ import tempfile
 import time
 
 try:  # inside an Ansible module
-    from ansible.module_utils.bandwidth_tcstate import differences, filter_redirect, parse_classes, parse_filters, parse_qdiscs, plan_device, plan_redirect, redirect_targets, restore_commands
+    from ansible.module_utils.bandwidth_tc_build import filter_redirect
+    from ansible.module_utils.bandwidth_tc_parse import parse_classes, parse_filters, parse_qdiscs, redirect_targets
+    from ansible.module_utils.bandwidth_tc_plan import differences, plan_device, plan_redirect
+    from ansible.module_utils.bandwidth_tc_rollback import restore_commands
 except ImportError:  # bandwidth-restore, with this folder on sys.path
-    from bandwidth_tcstate import differences, filter_redirect, parse_classes, parse_filters, parse_qdiscs, plan_device, plan_redirect, redirect_targets, restore_commands
+    from bandwidth_tc_build import filter_redirect  # type: ignore[no-redef]
+    from bandwidth_tc_parse import parse_classes, parse_filters, parse_qdiscs, redirect_targets  # type: ignore[no-redef]
+    from bandwidth_tc_plan import differences, plan_device, plan_redirect  # type: ignore[no-redef]
+    from bandwidth_tc_rollback import restore_commands  # type: ignore[no-redef]
 
 STATE_FORMAT = 1
 LOCK_POLL_SECONDS = 0.02

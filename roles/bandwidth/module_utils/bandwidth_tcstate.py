@@ -1,1 +1,0 @@
-../../../scripts/bandwidth/tcstate.py
