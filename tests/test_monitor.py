@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
+import os
 import re
 import subprocess
 import sys
@@ -13,22 +13,17 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from bandwidth.tc import parse
 from conftest import ANSIBLE_PLAYBOOK, ROOT, Repo, applied_lab, copy_repo
+
+ANSIBLE = str(Path(ANSIBLE_PLAYBOOK).with_name("ansible"))
 
 SCHEMA = json.loads((ROOT / "schemas" / "monitoring.schema.json").read_text(encoding="utf-8"))
 HOSTILE_AGENCY = "<script>alert(1)</script> | @everyone **x** [a](http://evil)"
 MBIT = 1000  # kbit per Mbit
 
 
-def _counters_module():
-    """The Ansible module's parser, loaded from its file (it is not part of the bandwidth package)."""
-    spec = importlib.util.spec_from_file_location("bandwidth_counters", ROOT / "roles/bandwidth/library/bandwidth_counters.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-# --- the module's parser ------------------------------------------------------------------------------------------------
+# --- the module's parser: the tc core's (roles/bandwidth/module_utils/bandwidth_tc_parse.py), also measure's -------------
 
 # What iproute2 6.1 prints for HTB with -s -j: text, since its HTB printer ignores -j.
 TC_TEXT = """\
@@ -51,20 +46,23 @@ TC_JSON = (
 
 @pytest.mark.parametrize("output", [TC_TEXT, TC_JSON], ids=["text", "json"])
 def test_module_reads_class_counters_as_text_and_as_json(output):
-    parsed = _counters_module().parse_counters(output)
+    parsed = parse.parse_counters(output)
     assert parsed == {
         "1:1": {"bytes": 90, "packets": 1, "drops": 0, "overlimits": 0},
         "1:4b51": {"bytes": 123456789, "packets": 81234, "drops": 3, "overlimits": 4567},
     }
-    assert _counters_module().parse_counters("") == {}
+    assert parse.parse_counters("") == {}
 
 
 def _run_module(tmp_path: Path, **params) -> tuple[int, dict]:
-    """The module as Ansible runs it, on this machine: arguments from a file, its result as JSON on standard output."""
-    args = tmp_path / "args.json"
-    args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": params}))
-    done = subprocess.run([sys.executable, str(ROOT / "roles/bandwidth/library/bandwidth_counters.py"), str(args)], capture_output=True, text=True, timeout=60, check=False)
-    return done.returncode, json.loads(done.stdout)
+    """The module as Ansible runs it (its module_utils bundled in), on this machine: (exit status, its result)."""
+    argv = [ANSIBLE, "localhost", "-i", "localhost,", "-c", "local", "-o", "-m", "bandwidth_counters", "-a", json.dumps(params)]
+    env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-local"), "ANSIBLE_PYTHON_INTERPRETER": sys.executable}
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False, env=env)
+    line = next((line for line in done.stdout.splitlines() if line.startswith("localhost | ")), None)
+    assert line is not None, done.stdout + done.stderr
+    status, _, result = line.removeprefix("localhost | ").partition(" => ")
+    return done.returncode, {**json.loads(result), "failed": status == "FAILED!"}  # -o prints FAILED! instead of the key
 
 
 def test_module_samples_on_a_monotonic_grid_and_names_a_missing_device(tmp_path: Path):

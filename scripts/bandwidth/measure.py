@@ -25,10 +25,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bandwidth.tc import parse
+
 DIRECTIONS = ("download", "upload")
 WARM_UP = 1  # seconds iperf3 leaves out (-O), before the counters are first read
 TAIL = 0.7  # seconds before the end of the streams when the counters are last read
-_SENT = re.compile(r"^class \S+ (\S+) .*?\n\s*Sent (\d+) bytes", re.M | re.S)
 _RTT = re.compile(r"= [\d.]+/([\d.]+)/")
 
 
@@ -85,12 +86,12 @@ def _counters(devices: set[tuple[str, str]]) -> dict[tuple[str, str, int], tuple
     found = {}
     for namespace, device in sorted(devices):
         before = time.monotonic()
-        done = subprocess.run(["ip", "netns", "exec", namespace, "tc", "-s", "class", "show", "dev", device], capture_output=True, text=True, check=False)
+        done = subprocess.run(["ip", "netns", "exec", namespace, "tc", "-s", "-j", "class", "show", "dev", device], capture_output=True, text=True, check=False)
         when = (before + time.monotonic()) / 2
-        for match in _SENT.finditer(done.stdout):
-            major, _, minor = match.group(1).partition(":")
+        for classid, counters in parse.parse_counters(done.stdout).items():  # the parser of the module bandwidth_counters
+            major, _, minor = classid.partition(":")
             if major == "1" and minor:
-                found[(namespace, device, int(minor, 16))] = (int(match.group(2)), when)
+                found[(namespace, device, int(minor, 16))] = (counters["bytes"], when)
     return found
 
 

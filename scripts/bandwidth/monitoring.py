@@ -19,10 +19,11 @@ from pathlib import Path
 from bandwidth.loader import UsageError
 from bandwidth.model import DIRECTIONS
 from bandwidth.reports import point_latest, stamped_folder, utc_now
+from bandwidth.tc import build, parse
 
 FORMAT = 1
-ROOT_CLASS, DEFAULT_CLASS = "1:1", "1:2"  # the uplink and the traffic of no allocation (bandwidth render)
-COUNTERS = ("bytes", "packets", "drops", "overlimits")
+ROOT_CLASS, DEFAULT_CLASS = build.ROOT_CLASS, build.DEFAULT_CLASS  # the uplink; the traffic of no allocation
+COUNTERS = parse.COUNTERS
 WRAP32 = 2**32  # packets, drops and overlimits are 32-bit counters in the kernel's class stats
 
 

@@ -45,56 +45,11 @@ step_seconds: {description: The step asked for., type: int, returned: always}
 """
 
 import datetime
-import json
 import os
-import re
 import time
 
+from ansible.module_utils.bandwidth_tc_parse import parse_counters
 from ansible.module_utils.basic import AnsibleModule
-
-COUNTERS = ("bytes", "packets", "drops", "overlimits")
-# iproute2's text form: "class htb 1:4b51 parent 1:1 ..." then " Sent 1234 bytes 5 pkt (dropped 0, overlimits 7 requeues 0)".
-_CLASS_LINE = re.compile(r"^class\s+\S+\s+([0-9a-fA-F]+:[0-9a-fA-F]*)")
-_SENT_LINE = re.compile(r"^\s*Sent\s+(\d+)\s+bytes\s+(\d+)\s+pkts?\s+\(dropped\s+(\d+),\s+overlimits\s+(\d+)")
-
-
-def parse_counters(text):
-    """classid -> {bytes, packets, drops, overlimits} from `tc -s -j class show`, as JSON or as text."""
-    stripped = text.strip()
-    if not stripped:
-        return {}
-    if stripped[0] in "[{":
-        try:
-            return _from_json(json.loads(stripped))
-        except ValueError:
-            pass  # text inside the JSON (a qdisc kind whose options print as text): read it as text
-    return _from_text(stripped)
-
-
-def _from_json(entries):
-    found = {}
-    for entry in entries if isinstance(entries, list) else [entries]:
-        if not isinstance(entry, dict) or not isinstance(entry.get("handle"), str):
-            continue
-        stats = entry.get("stats") if isinstance(entry.get("stats"), dict) else entry  # older iproute2 nest them
-        values = {name: stats.get(name, entry.get(name)) for name in COUNTERS}
-        if all(isinstance(v, int) for v in values.values()):
-            found[entry["handle"]] = values
-    return found
-
-
-def _from_text(text):
-    found, current = {}, None
-    for line in text.splitlines():
-        match = _CLASS_LINE.match(line)
-        if match:
-            current = match.group(1)
-            continue
-        match = _SENT_LINE.match(line)
-        if match and current is not None:
-            found[current] = dict(zip(COUNTERS, (int(v) for v in match.groups()), strict=True))
-            current = None  # one counter line per class
-    return found
 
 
 def read_sample(module, tc, devices, origin):
