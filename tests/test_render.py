@@ -37,6 +37,28 @@ def test_json_plan_holds_only_allocations_in_force(repo: Repo):
     assert [c["label"] for c in later["gateways"]["gw-a"]["devices"][0]["classes"]] == ["BW-2026-0001", "BW-2026-0003"]
 
 
+def test_plan_files_follow_their_schema(repo: Repo, tmp_path: Path):
+    """.plans/<gateway>.json is the contract between controller and gateway: schemas/plan.schema.json."""
+    import jsonschema
+
+    small_repo(repo)
+    done = repo.run("render", "--output-dir", str(tmp_path / "plans"), "--today", "2026-11-28", today=None)
+    assert done.returncode == 0, done.stderr
+    schema = json.loads((ROOT / "schemas/plan.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    plans = sorted((tmp_path / "plans").glob("*.json"))
+    assert [p.name for p in plans] == ["gw-a.json", "gw-b.json"]
+    for path in plans:
+        plan = json.loads(path.read_text())
+        assert not list(validator.iter_errors(plan)), path.name
+        assert plan["controller"]["pid"] > 1 and plan["today"] == "2026-11-28"
+    # The schema holds: a rate in Mbit/s instead of kbit/s, or a key it does not know, is refused.
+    plan = json.loads(plans[0].read_text())
+    plan["devices"][0]["classes"][0]["rate_kbit"] = 2.5
+    plan["devices"][0]["classes"][0]["rate_mbps"] = 2.5
+    assert {e.validator for e in validator.iter_errors(plan)} >= {"type", "additionalProperties"}
+
+
 def test_render_refuses_when_the_check_fails(repo: Repo):
     repo.request("BW-2026-0001", download="{guaranteed_mbps: 95, max_mbps: 100}")
     done = repo.run("render", "--today", "2026-11-28", today=None)
