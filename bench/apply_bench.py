@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from bandwidth.lab_reboot import clear_like_a_reboot, read_unit
+from bandwidth.lab.reboot import clear_like_a_reboot, read_unit
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

@@ -148,7 +148,7 @@ def run(args) -> int:
         if args.action == "down":
             return down(lab_dir)
         if args.action == "reboot":
-            from bandwidth.lab_reboot import reboot
+            from bandwidth.lab.reboot import reboot
 
             return reboot(lab_dir, args.gateway)
         return status(lab_dir)

@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bandwidth.lab import IP, LabError, _read_json, _require_root, _run
+from bandwidth.lab.topology import IP, LabError, _read_json, _require_root, _run
 
 UNIT = "bandwidth-restore.service"
 
