@@ -16,7 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bandwidth.lab.topology import IP, LabError, _read_json, _require_root, _run
+from bandwidth.lab.errors import LabError
+from bandwidth.lab.topology import IP, _read_json, _require_root, _run
 
 UNIT = "bandwidth-restore.service"
 

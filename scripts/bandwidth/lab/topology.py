@@ -86,6 +86,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bandwidth.lab.errors import LabError
+
 FORMAT = 1
 _VOLATILE = frozenset({"pid", "starttime", "created", "state"})
 PREFIX = "bwlab-"
@@ -105,10 +107,6 @@ START_TIMEOUT = 5.0  # seconds for a daemon to listen
 STOP_TIMEOUT = 3.0  # seconds between SIGTERM and SIGKILL
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 _IFNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,14}\Z")
-
-
-class LabError(Exception):
-    """Something the lab cannot do; the message is one line for the user."""
 
 
 # ---------------------------------------------------------------------------------------------
