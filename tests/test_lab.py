@@ -19,6 +19,7 @@ import yaml
 
 from bandwidth import lab as lab_module
 from bandwidth import loader
+from bandwidth.lab import runner as lab_runner
 from bandwidth.lab import topology as lab_topology
 from conftest import GW_B, ROOT
 
@@ -194,7 +195,7 @@ def test_errors_are_one_line_without_traceback(tmp_path, capsys):
 
 def test_the_runner_names_the_failing_command_and_line():
     with pytest.raises(lab_module.LabError, match=r"`ip -batch -` failed at line 2 \('link show dev bwlab-nonexistent'\): .*does not exist"):
-        lab_module._run(["ip", "-batch", "-"], stdin="link show dev lo\nlink show dev bwlab-nonexistent\n")
+        lab_runner.run_command(["ip", "-batch", "-"], stdin="link show dev lo\nlink show dev bwlab-nonexistent\n")
 
 
 # ---------------------------------------------------------------------------------------------

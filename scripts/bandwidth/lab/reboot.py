@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 
 from bandwidth.lab.errors import LabError
-from bandwidth.lab.topology import IP, _read_json, _require_root, _run
+from bandwidth.lab.runner import IP, run_command
+from bandwidth.lab.topology import _read_json, _require_root
 
 UNIT = "bandwidth-restore.service"
 
@@ -42,14 +43,14 @@ def read_unit(path: Path) -> tuple[list[str], list[str]]:
 
 def clear_like_a_reboot(namespace: str) -> list[str]:
     """Remove every root and ingress qdisc and every ifb of a namespace; returns what was there."""
-    links = json.loads(_run([IP, "-n", namespace, "-d", "-j", "link", "show"]).stdout or "[]")
+    links = json.loads(run_command([IP, "-n", namespace, "-d", "-j", "link", "show"]).stdout or "[]")
     ifbs = sorted(link["ifname"] for link in links if (link.get("linkinfo") or {}).get("info_kind") == "ifb")
     others = [link["ifname"] for link in links if link["ifname"] not in ifbs and link["ifname"] != "lo"]
     batch = "".join(f"qdisc del dev {name} root\nqdisc del dev {name} ingress\n" for name in others)
     if batch:  # -force: most devices have no qdisc of their own to delete
         subprocess.run([IP, "netns", "exec", namespace, "tc", "-force", "-batch", "-"], input=batch, capture_output=True, text=True, check=False)
     for name in ifbs:
-        _run([IP, "-n", namespace, "link", "del", "dev", name])
+        run_command([IP, "-n", namespace, "link", "del", "dev", name])
     return ifbs
 
 

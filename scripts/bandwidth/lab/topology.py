@@ -80,13 +80,12 @@ import shlex
 import shutil
 import signal
 import socket
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from bandwidth.lab.errors import LabError
+from bandwidth.lab.runner import IP, one_line, run_all, run_command
 
 FORMAT = 1
 _VOLATILE = frozenset({"pid", "starttime", "created", "state"})
@@ -100,7 +99,6 @@ LINK_RANGE6 = ipaddress.IPv6Network("2001:2:0:ff00::/56")
 FAMILIES = {4: "ipv4", 6: "ipv6"}
 FIRST_PORT = 5201
 SSH_PORT = 22
-IP = "ip"
 SSHD = "/usr/sbin/sshd"
 NETNS_DIR = Path("/run/netns")
 START_TIMEOUT = 5.0  # seconds for a daemon to listen
@@ -153,89 +151,6 @@ def run(args) -> int:
     except LabError as exc:
         print(f"bandwidth lab {args.action}: error: {exc}", file=sys.stderr)
         return 1
-
-
-# ---------------------------------------------------------------------------------------------
-# Running commands
-
-
-def _one_line(text: str) -> str:
-    return "; ".join(line.strip() for line in text.strip().splitlines() if line.strip())
-
-
-def _failure(argv: list[str], code: int, stderr: str, stdin: str | None) -> LabError:
-    where = ""
-    match = re.search(r"Command failed \S+:(\d+)", stderr)
-    if match and stdin is not None:  # ip -batch: name the line that failed
-        lines = stdin.splitlines()
-        number = int(match.group(1))
-        if 0 < number <= len(lines):
-            where = f" at line {number} ({lines[number - 1]!r})"
-    message = _one_line(re.sub(r"Command failed \S+:\d+", "", stderr)) or f"exit status {code}"
-    return LabError(f"`{shlex.join(argv)}` failed{where}: {message}")
-
-
-def _run(argv: list[str], stdin: str | None = None, check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess:
-    """Run one command (never through a shell); a failure raises LabError naming the command and its stderr."""
-    try:
-        done = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=timeout, check=False)
-    except FileNotFoundError:
-        raise LabError(f"{argv[0]}: command not found (make setup installs iproute2, openssh-server and iperf3)") from None
-    except subprocess.TimeoutExpired:
-        raise LabError(f"`{shlex.join(argv)}` did not finish within {timeout:g} s") from None
-    if check and done.returncode != 0:
-        raise _failure(argv, done.returncode, done.stderr, stdin)
-    return done
-
-
-def _run_all(jobs: list[tuple[list[str], str | None]], timeout: float = 30) -> None:
-    """Run independent commands at the same time; raise LabError for the first that failed.
-
-    Standard output and error go to temporary files, not pipes: a daemon that keeps an inherited
-    pipe open would make waiting for the pipe hang."""
-    started: list = []
-    with tempfile.TemporaryDirectory(prefix="bwlab-") as folder:
-        try:
-            _start_all(jobs, started, Path(folder))
-            _wait_all(started, timeout)
-        finally:
-            for _argv, _stdin, process, _out in started:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
-
-
-def _start_all(jobs: list, started: list, folder: Path) -> None:
-    for number, (argv, stdin) in enumerate(jobs):
-        out = folder / f"{number}.out"
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            process = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL, stdout=fd, stderr=fd)
-        except FileNotFoundError:
-            raise LabError(f"{argv[0]}: command not found (make setup installs iproute2, openssh-server and iperf3)") from None
-        finally:
-            os.close(fd)
-        started.append((argv, stdin, process, out))
-        if stdin is not None:
-            process.stdin.write(stdin.encode())
-            process.stdin.close()
-
-
-def _wait_all(started: list, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    failure = None
-    for argv, stdin, process, out in started:
-        try:
-            code = process.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            failure = failure or LabError(f"`{shlex.join(argv)}` did not finish within {timeout:g} s")
-            continue
-        if code != 0 and failure is None:
-            failure = _failure(argv, code, out.read_text(errors="replace"), stdin)
-    if failure:
-        raise failure
 
 
 # ---------------------------------------------------------------------------------------------
@@ -652,7 +567,7 @@ def _keys(ssh_dir: Path) -> str:
             for stale in (key, key.with_suffix(".pub")):
                 stale.unlink(missing_ok=True)
             jobs.append((["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(key)], None))
-    _run_all(jobs)
+    run_all(jobs)
     client = (ssh_dir / "id_ed25519.pub").read_text().strip()
     (ssh_dir / "authorized_keys").write_text(f'from="198.19.255.0/24" {client}\n')
     return " ".join((ssh_dir / "ssh_host_ed25519_key.pub").read_text().split()[:2])
@@ -697,12 +612,12 @@ def _build_network(doc: dict) -> None:
                     default = "0.0.0.0/0" if name == "ipv4" else "::/0"
                     inside[client["namespace"]].append(f"route add {default} via {family['gateway_address']} dev {client['interface']}")
             inside[ns].append(f"link set dev {uplink['lan_interface']} up")
-    _run([IP, "-batch", "-"], stdin="".join(line + "\n" for line in root))
+    run_command([IP, "-batch", "-"], stdin="".join(line + "\n" for line in root))
     # No IPv6 duplicate-address detection on the lab's links, also for link-local addresses (before
     # any link is up): a tentative link-local address makes the first neighbour lookup fail.
     no_dad = "for f in /proc/sys/net/ipv6/conf/*/accept_dad; do echo 0 > $f; done"
-    _run_all([([IP, "netns", "exec", ns, "sh", "-c", no_dad], None) for ns in doc["namespaces"]])
-    _run_all([([IP, "-n", ns, "-batch", "-"], "".join(line + "\n" for line in lines)) for ns, lines in inside.items()])
+    run_all([([IP, "netns", "exec", ns, "sh", "-c", no_dad], None) for ns in doc["namespaces"]])
+    run_all([([IP, "-n", ns, "-batch", "-"], "".join(line + "\n" for line in lines)) for ns, lines in inside.items()])
 
 
 def _nodad(address: str) -> str:
@@ -727,7 +642,7 @@ def _start_daemons(doc: dict, lab_dir: Path) -> None:
                 argv = ["iperf3", "-s", "-D", "-B", server["address"], "-p", str(server["port"]), "--pidfile", server["pid_file"], "--logfile", server["log"]]
                 jobs.append(([IP, "netns", "exec", uplink["upstream_namespace"], *argv], None))
                 daemons.append((f"iperf3 server of {gw['name']}/{uplink['name']} on {server['address']}:{server['port']}", server, server["port"]))
-    _run_all(jobs)
+    run_all(jobs)
     deadline = time.monotonic() + START_TIMEOUT
     waiting = list(daemons)
     while waiting:
@@ -751,7 +666,7 @@ def _tail(path: Path) -> str:
         lines = path.read_text(errors="replace").strip().splitlines()
     except OSError:
         return "no log"
-    return _one_line("\n".join(lines[-3:])) or "empty log"
+    return one_line("\n".join(lines[-3:])) or "empty log"
 
 
 def _sshd_config(gw: dict, ssh_dir: Path) -> str:
@@ -914,7 +829,7 @@ def down(lab_dir: Path, quiet: bool = False) -> int:
     links = [link for link in links if Path("/sys/class/net", link).exists()]
     commands = [f"link del dev {link}" for link in links] + [f"netns del {ns}" for ns in namespaces]
     if commands:
-        _run([IP, "-force", "-batch", "-"], stdin="".join(c + "\n" for c in commands), check=False)
+        run_command([IP, "-force", "-batch", "-"], stdin="".join(c + "\n" for c in commands), check=False)
     problems += [f"namespace {ns} could not be deleted" for ns in _lab_namespaces()]
     problems += [f"link {link} could not be deleted" for link in _root_links()]
     for path in pid_files:
