@@ -23,7 +23,7 @@ Topology, for gateway G (index g in sorted order), its uplink U (index u) and al
 
 Files in the lab folder (default `lab/`, relative to the repository):
 
-    lab.json                   the description below (removed by `down`)
+    lab.json                   the description, format in state.py (removed by `down`)
     inventory/                 hosts.yml (ansible_host = mgmt address, the lab's key and known_hosts),
                                host_vars/* copied byte for byte, group_vars/gateways.yml
     ssh/                       host key, client key id_ed25519, authorized_keys, known_hosts,
@@ -32,39 +32,6 @@ Files in the lab folder (default `lab/`, relative to the repository):
     log/                       sshd and iperf3 logs (kept)
     state/<G>/                 gateway G's bandwidth_state_dir (lock, applied plan, boot-restore unit);
                                emptied by a new `up`: new gateways carry no state
-
-lab.json, format 1. Stable: keys are only ever added; a change of meaning raises "format".
-
-    format        1
-    state         "building" while `up` runs (a crash leaves it so), "up" when complete
-    created       UTC time `up` finished building, ISO 8601
-    today         the date whose allocations were built (YYYY-MM-DD)
-    lab_dir, repo, source_inventory, inventory   absolute paths (inventory: the lab's)
-    ssh           {user, private_key, known_hosts, argv}: argv + ["root@<mgmt address>", cmd...] runs a command
-    namespaces    every namespace the lab made, in creation order
-    links         the lab's interfaces in the root namespace (bwlab-m<g>)
-    gateways      [{name, index, namespace,
-                    mgmt {interface, address, prefixlen, root_interface, root_address},
-                    sshd {port, config, log, pid_file, pid, starttime},
-                    lan_networks [networks routed back from upstream, IPv4 and IPv6],
-                    uplinks [{name, index, lan_interface, switch_namespace, bridge, switch_port,
-                              wan_interface, upstream_namespace, upstream_interface,
-                              gateway_address, server_address, prefixlen,
-                              gateway_address6, server_address6, prefixlen6, ports_used,
-                              download_kbit, upload_kbit, reserve_percent,
-                              servers [{port, address, pid_file, log, pid, starttime}],
-                              clients [allocation ids]}]}]
-    clients       [{id, gateway, uplink, namespace, interface, switch_port,
-                    address (first client address), addresses ["a.b.c.d/len", ...],
-                    gateway_address (its default route), gateway_addresses ["a.b.c.d/len", ...],
-                    subnets, server_address, server_port (the first family's: IPv4 if it has any),
-                    families {ipv4|ipv6: {address, gateway_address, server_address, server_port}}
-                    (each client has its own iperf3 server per family),
-                    download {guaranteed_kbit, max_kbit}, upload {...}, priority}]
-    skipped       [{id, reason}]: allocations in force that have no client, or networks left out
-
-pid is the process id, starttime its start in clock ticks after boot (/proc/<pid>/stat field 22),
-so a later reader can tell the process from a new one that reuses the pid.
 """
 
 from __future__ import annotations
@@ -86,9 +53,8 @@ from pathlib import Path
 
 from bandwidth.lab.errors import LabError
 from bandwidth.lab.runner import IP, one_line, run_all, run_command
+from bandwidth.lab.state import FORMAT, read_json, without_volatile, write_json
 
-FORMAT = 1
-_VOLATILE = frozenset({"pid", "starttime", "created", "state"})
 PREFIX = "bwlab-"
 ROOT_LINK_PREFIX = "bwlab-m"
 AGENCY_RANGE = ipaddress.IPv4Network("198.18.0.0/16")  # clients and the gateways' LAN side
@@ -481,15 +447,6 @@ def _require_root() -> None:
         raise LabError("the lab needs root (network namespaces, veths, sshd)")
 
 
-def _topology(doc):
-    """The lab description without what changes from one build to the next (pids, times)."""
-    if isinstance(doc, dict):
-        return {k: _topology(v) for k, v in doc.items() if k not in _VOLATILE}
-    if isinstance(doc, list):
-        return [_topology(v) for v in doc]
-    return doc
-
-
 def up(root: Path, inventory_dir: str, lab_dir: Path, today: dt.date | None, clients: bool = True, rebuild: bool = False) -> int:
     from bandwidth import loader
     from bandwidth.checker import local_today
@@ -508,8 +465,8 @@ def up(root: Path, inventory_dir: str, lab_dir: Path, today: dt.date | None, cli
     allocations, found, _blobs, _files = loader.load_allocations(root)
     doc = plan(inventory, allocations, today or local_today(), lab_dir=lab_dir, root=root, source_inventory=root / inventory_dir, clients=clients)
 
-    current = _read_json(lab_dir, strict=False)
-    if not rebuild and current and current.get("format") == FORMAT and _topology(current) == _topology(doc) and status(lab_dir, quiet=True) == 0:
+    current = read_json(lab_dir, strict=False)
+    if not rebuild and current and current.get("format") == FORMAT and without_volatile(current) == without_volatile(doc) and status(lab_dir, quiet=True) == 0:
         print(f"lab already up as planned (allocations of {doc['today']}); nothing to do (--rebuild builds it anew)")
         return 0
     if ((lab_dir / "lab.json").exists() or _leftovers()) and down(lab_dir, quiet=True) != 0:
@@ -519,7 +476,7 @@ def up(root: Path, inventory_dir: str, lab_dir: Path, today: dt.date | None, cli
         (lab_dir / sub).mkdir(parents=True, exist_ok=True)
     (lab_dir / "ssh").chmod(0o700)
     host_key = _keys(lab_dir / "ssh")
-    _write_json(lab_dir / "lab.json", doc)  # first, so that `down` finds a half-built lab
+    write_json(lab_dir / "lab.json", doc)  # first, so that `down` finds a half-built lab
     try:
         _build_network(doc)
         _start_daemons(doc, lab_dir)
@@ -529,7 +486,7 @@ def up(root: Path, inventory_dir: str, lab_dir: Path, today: dt.date | None, cli
     (lab_dir / "ssh" / "known_hosts").write_text("".join(f"{gw['mgmt']['address']} {host_key}\n" for gw in doc["gateways"]))
     doc["state"] = "up"
     doc["created"] = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    _write_json(lab_dir / "lab.json", doc)
+    write_json(lab_dir / "lab.json", doc)
 
     for item in doc["skipped"]:
         print(f"bandwidth lab up: warning: {item['id']}: {item['reason']}", file=sys.stderr)
@@ -733,30 +690,6 @@ def _write_inventory(doc: dict, source: Path, target: Path) -> None:
     )
 
 
-def _write_json(path: Path, doc: dict) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(doc, indent=1) + "\n")
-    os.replace(temporary, path)
-
-
-def _read_json(lab_dir: Path, strict: bool = True) -> dict | None:
-    """lab.json, or None when there is none. Not strict (for `down`): whatever can be read, so
-    that a broken or older description still leads to its namespaces."""
-    try:
-        doc = json.loads((lab_dir / "lab.json").read_text())
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        if not strict:
-            return None
-        raise LabError(f"{lab_dir / 'lab.json'}: unreadable ({exc}); `bandwidth lab down` removes the lab") from None
-    if not strict:
-        return doc if isinstance(doc, dict) else None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise LabError(f"{lab_dir / 'lab.json'}: not a lab description of format {FORMAT}")
-    return doc
-
-
 # ---------------------------------------------------------------------------------------------
 # down
 
@@ -801,7 +734,7 @@ def down(lab_dir: Path, quiet: bool = False) -> int:
     bwlab- namespace (another lab folder's lab, or a stray command), nothing is touched at all."""
     _require_root()
     started = time.monotonic()
-    doc = _read_json(lab_dir, strict=False) or {}
+    doc = read_json(lab_dir, strict=False) or {}
     namespaces = list(dict.fromkeys([ns for ns in doc.get("namespaces", []) if isinstance(ns, str) and ns.startswith(PREFIX)] + _lab_namespaces()))
     inodes = {inode: ns for ns in namespaces if (inode := _netns_inode(str(NETNS_DIR / ns)))}
     marker = str(lab_dir) + "/"
@@ -863,7 +796,7 @@ def _daemon_alive(entry: dict) -> int | None:
 
 
 def status(lab_dir: Path, quiet: bool = False) -> int:
-    doc = _read_json(lab_dir, strict=not quiet)
+    doc = read_json(lab_dir, strict=not quiet)
     say = (lambda *_args, **_kwargs: None) if quiet else print  # quiet: only the answer matters
     if doc is None:
         leftovers = _lab_namespaces() + _root_links()
