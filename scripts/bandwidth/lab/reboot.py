@@ -19,7 +19,7 @@ from pathlib import Path
 from bandwidth.lab.errors import LabError
 from bandwidth.lab.runner import IP, run_command
 from bandwidth.lab.state import read_json
-from bandwidth.lab.topology import _require_root
+from bandwidth.lab.topology import require_root
 
 UNIT = "bandwidth-restore.service"
 
@@ -56,7 +56,7 @@ def clear_like_a_reboot(namespace: str) -> list[str]:
 
 
 def reboot(lab_dir: Path, gateway: str | None) -> int:
-    _require_root()
+    require_root()
     doc = read_json(lab_dir)
     if doc is None or doc.get("state") != "up":
         raise LabError(f"no lab up in {lab_dir} (`bandwidth lab up` builds one)")

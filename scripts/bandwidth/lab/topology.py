@@ -123,7 +123,7 @@ def run(args) -> int:
 # Processes, by pid
 
 
-def _stat(pid: int) -> tuple[str, int, int] | None:
+def process_stat(pid: int) -> tuple[str, int, int] | None:
     """(state, ppid, starttime) of a process, or None when there is none."""
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
@@ -133,31 +133,31 @@ def _stat(pid: int) -> tuple[str, int, int] | None:
     return fields[0], int(fields[1]), int(fields[19])
 
 
-def _alive(pid: int) -> bool:
-    stat = _stat(pid)
+def alive(pid: int) -> bool:
+    stat = process_stat(pid)
     return stat is not None and stat[0] not in ("Z", "X")
 
 
 def _starttime(pid: int) -> int | None:
-    stat = _stat(pid)
+    stat = process_stat(pid)
     return stat[2] if stat else None
 
 
-def _cmdline(pid: int) -> str:
+def cmdline(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
     except OSError:
         return ""
 
 
-def _comm(pid: int) -> str:
+def comm(pid: int) -> str:
     try:
         return "[" + Path(f"/proc/{pid}/comm").read_text().strip() + "]"
     except OSError:
         return "?"
 
 
-def _netns_inode(path: str) -> int | None:
+def netns_inode(path: str) -> int | None:
     try:
         return os.stat(path).st_ino
     except OSError:
@@ -171,7 +171,7 @@ def _pids() -> list[int]:
 def _descendants(roots: set[int]) -> set[int]:
     children: dict[int, list[int]] = {}
     for pid in _pids():
-        stat = _stat(pid)
+        stat = process_stat(pid)
         if stat:
             children.setdefault(stat[1], []).append(pid)
     found, todo = set(), list(roots)
@@ -190,9 +190,9 @@ def _read_pid(path: Path) -> int | None:
         return None
 
 
-def _stop(pids: set[int]) -> None:
+def stop(pids: set[int]) -> None:
     """SIGSTOP first (no new children), take the descendants too, SIGTERM, then SIGKILL what stays."""
-    pids = {pid for pid in pids if _alive(pid)}
+    pids = {pid for pid in pids if alive(pid)}
     for pid in pids:
         _signal(pid, signal.SIGSTOP)
     pids |= _descendants(pids)
@@ -200,13 +200,13 @@ def _stop(pids: set[int]) -> None:
         _signal(pid, signal.SIGTERM)
         _signal(pid, signal.SIGCONT)
     deadline = time.monotonic() + STOP_TIMEOUT
-    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.01)
     for pid in pids:
-        if _alive(pid):
+        if alive(pid):
             _signal(pid, signal.SIGKILL)
     deadline = time.monotonic() + 1
-    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.01)
 
 
@@ -442,7 +442,7 @@ def _ssh_argv(ssh_dir: Path) -> list[str]:
 # up
 
 
-def _require_root() -> None:
+def require_root() -> None:
     if os.geteuid() != 0:
         raise LabError("the lab needs root (network namespaces, veths, sshd)")
 
@@ -451,7 +451,7 @@ def up(root: Path, inventory_dir: str, lab_dir: Path, today: dt.date | None, cli
     from bandwidth import loader
     from bandwidth.checker import local_today
 
-    _require_root()
+    require_root()
     started = time.monotonic()
     try:
         inventory, problems = loader.load_inventory(root, inventory_dir)
@@ -469,20 +469,20 @@ def up(root: Path, inventory_dir: str, lab_dir: Path, today: dt.date | None, cli
     if not rebuild and current and current.get("format") == FORMAT and without_volatile(current) == without_volatile(doc) and status(lab_dir, quiet=True) == 0:
         print(f"lab already up as planned (allocations of {doc['today']}); nothing to do (--rebuild builds it anew)")
         return 0
-    if ((lab_dir / "lab.json").exists() or _leftovers()) and down(lab_dir, quiet=True) != 0:
+    if ((lab_dir / "lab.json").exists() or has_leftovers()) and down(lab_dir, quiet=True) != 0:
         raise LabError("the lab that is there could not be removed (see above)")
     shutil.rmtree(lab_dir / "state", ignore_errors=True)  # new gateways: no lock, applied plan or journal carried over
     for sub in ("ssh", "run", "log", "inventory", "state"):
         (lab_dir / sub).mkdir(parents=True, exist_ok=True)
     (lab_dir / "ssh").chmod(0o700)
-    host_key = _keys(lab_dir / "ssh")
+    host_key = ensure_keys(lab_dir / "ssh")
     write_json(lab_dir / "lab.json", doc)  # first, so that `down` finds a half-built lab
     try:
-        _build_network(doc)
-        _start_daemons(doc, lab_dir)
+        build_network(doc)
+        start_daemons(doc, lab_dir)
     except LabError as exc:
         raise LabError(f"{exc} (the lab is half built; `bandwidth lab down` removes it)") from None
-    _write_inventory(doc, Path(doc["source_inventory"]), lab_dir / "inventory")
+    write_inventory(doc, Path(doc["source_inventory"]), lab_dir / "inventory")
     (lab_dir / "ssh" / "known_hosts").write_text("".join(f"{gw['mgmt']['address']} {host_key}\n" for gw in doc["gateways"]))
     doc["state"] = "up"
     doc["created"] = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -500,22 +500,22 @@ def up(root: Path, inventory_dir: str, lab_dir: Path, today: dt.date | None, cli
     return 0
 
 
-def _leftovers() -> bool:
-    return bool(_lab_namespaces() or _root_links())
+def has_leftovers() -> bool:
+    return bool(lab_namespaces() or root_links())
 
 
-def _lab_namespaces() -> list[str]:
+def lab_namespaces() -> list[str]:
     try:
         return sorted(name for name in os.listdir(NETNS_DIR) if name.startswith(PREFIX))
     except FileNotFoundError:
         return []
 
 
-def _root_links() -> list[str]:
+def root_links() -> list[str]:
     return sorted(name for name in os.listdir("/sys/class/net") if name.startswith(ROOT_LINK_PREFIX))
 
 
-def _keys(ssh_dir: Path) -> str:
+def ensure_keys(ssh_dir: Path) -> str:
     """The lab's host key and client key (made once, then reused); returns the host public key."""
     jobs = []
     for name, comment in (("ssh_host_ed25519_key", "bandwidth-lab-host"), ("id_ed25519", "bandwidth-lab-client")):
@@ -530,7 +530,7 @@ def _keys(ssh_dir: Path) -> str:
     return " ".join((ssh_dir / "ssh_host_ed25519_key.pub").read_text().split()[:2])
 
 
-def _build_network(doc: dict) -> None:
+def build_network(doc: dict) -> None:
     """Namespaces and veths in one batch from the root namespace, then one batch inside each namespace."""
     root = [f"netns add {ns}" for ns in doc["namespaces"]]
     inside: dict[str, list[str]] = {ns: ["link set dev lo up"] for ns in doc["namespaces"]}
@@ -581,7 +581,7 @@ def _nodad(address: str) -> str:
     return " nodad" if ":" in address else ""
 
 
-def _start_daemons(doc: dict, lab_dir: Path) -> None:
+def start_daemons(doc: dict, lab_dir: Path) -> None:
     """Forwarding on, sshd in each gateway, the iperf3 servers upstream; then wait until all listen."""
     Path("/run/sshd").mkdir(parents=True, exist_ok=True)  # sshd's privilege separation directory
     jobs = []
@@ -589,7 +589,7 @@ def _start_daemons(doc: dict, lab_dir: Path) -> None:
     for gw in doc["gateways"]:
         jobs.append(([IP, "netns", "exec", gw["namespace"], "sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"], None))
         sshd = gw["sshd"]
-        Path(sshd["config"]).write_text(_sshd_config(gw, lab_dir / "ssh"))
+        Path(sshd["config"]).write_text(sshd_config(gw, lab_dir / "ssh"))
         Path(sshd["pid_file"]).unlink(missing_ok=True)
         jobs.append(([IP, "netns", "exec", gw["namespace"], SSHD, "-f", sshd["config"], "-E", sshd["log"]], None))
         daemons.append((f"sshd of {gw['name']} on {gw['mgmt']['address']}:{SSH_PORT}", sshd, SSH_PORT))
@@ -606,7 +606,7 @@ def _start_daemons(doc: dict, lab_dir: Path) -> None:
         still = []
         for what, entry, port in waiting:
             pid = _read_pid(Path(entry["pid_file"]))
-            if pid and _alive(pid) and _listening(pid, port):
+            if pid and alive(pid) and _listening(pid, port):
                 entry["pid"], entry["starttime"] = pid, _starttime(pid)
             else:
                 still.append((what, entry, port))
@@ -626,7 +626,7 @@ def _tail(path: Path) -> str:
     return one_line("\n".join(lines[-3:])) or "empty log"
 
 
-def _sshd_config(gw: dict, ssh_dir: Path) -> str:
+def sshd_config(gw: dict, ssh_dir: Path) -> str:
     return f"""\
 # bandwidth lab: sshd of {gw["name"]} in namespace {gw["namespace"]} (written by `bandwidth lab up`)
 Port {SSH_PORT}
@@ -652,7 +652,7 @@ Subsystem sftp internal-sftp
 """
 
 
-def _write_inventory(doc: dict, source: Path, target: Path) -> None:
+def write_inventory(doc: dict, source: Path, target: Path) -> None:
     import yaml
 
     ssh = doc["ssh"]
@@ -694,23 +694,23 @@ def _write_inventory(doc: dict, source: Path, target: Path) -> None:
 # down
 
 
-def _lab_processes(inodes: dict, pid_files: list[Path], marker: str) -> tuple[dict, set, list]:
+def lab_processes(inodes: dict, pid_files: list[Path], marker: str) -> tuple[dict, set, list]:
     """One look at /proc: the live processes in the namespaces (pid -> namespace), the lab's own
     (pid files, command lines naming the lab folder, and their children), and the others."""
     parents: dict[int, int] = {}
     inside: dict[int, str] = {}
     for pid in _pids():
-        stat = _stat(pid)
+        stat = process_stat(pid)
         if stat is None or stat[0] in ("Z", "X"):
             continue
         parents[pid] = stat[1]
-        ns = inodes.get(_netns_inode(f"/proc/{pid}/ns/net")) if inodes else None
+        ns = inodes.get(netns_inode(f"/proc/{pid}/ns/net")) if inodes else None
         if ns:
             inside[pid] = ns
-    ours = {pid for pid in inside if marker in _cmdline(pid)}
+    ours = {pid for pid in inside if marker in cmdline(pid)}
     for path in pid_files:
         pid = _read_pid(path)
-        if pid in parents and (pid in inside or marker in _cmdline(pid)):
+        if pid in parents and (pid in inside or marker in cmdline(pid)):
             ours.add(pid)
 
     def owned(pid: int) -> bool:
@@ -732,39 +732,39 @@ def down(lab_dir: Path, quiet: bool = False) -> int:
     The lab's processes are those of its pid files, those in the lab's namespaces whose command
     line names the lab folder, and their children (SSH sessions). When anything else runs in a
     bwlab- namespace (another lab folder's lab, or a stray command), nothing is touched at all."""
-    _require_root()
+    require_root()
     started = time.monotonic()
     doc = read_json(lab_dir, strict=False) or {}
-    namespaces = list(dict.fromkeys([ns for ns in doc.get("namespaces", []) if isinstance(ns, str) and ns.startswith(PREFIX)] + _lab_namespaces()))
-    inodes = {inode: ns for ns in namespaces if (inode := _netns_inode(str(NETNS_DIR / ns)))}
+    namespaces = list(dict.fromkeys([ns for ns in doc.get("namespaces", []) if isinstance(ns, str) and ns.startswith(PREFIX)] + lab_namespaces()))
+    inodes = {inode: ns for ns in namespaces if (inode := netns_inode(str(NETNS_DIR / ns)))}
     marker = str(lab_dir) + "/"
 
     pid_files = sorted((lab_dir / "run").glob("*.pid"))
     deadline = time.monotonic() + 1
     while True:  # a process that ends while we look (an SSH connection closing) is no stranger
-        inside, ours, foreign = _lab_processes(inodes, pid_files, marker)
+        inside, ours, foreign = lab_processes(inodes, pid_files, marker)
         if not foreign or time.monotonic() > deadline:
             break
         time.sleep(0.05)
     if foreign:
         for pid in foreign[:5]:
-            stat = _stat(pid) or ("?", "?", "?")
-            what = _cmdline(pid)[:150] or _comm(pid)
+            stat = process_stat(pid) or ("?", "?", "?")
+            what = cmdline(pid)[:150] or comm(pid)
             print(f"bandwidth lab down: error: namespace {inside[pid]} has process {pid} ({what}; state {stat[0]}, parent {stat[1]}), which the lab in {lab_dir} did not start", file=sys.stderr)
-        others = sorted({m.group(1) for pid in foreign if (m := re.search(r"(/\S+)/(?:ssh/sshd_config-|run/)", _cmdline(pid)))})
+        others = sorted({m.group(1) for pid in foreign if (m := re.search(r"(/\S+)/(?:ssh/sshd_config-|run/)", cmdline(pid)))})
         hint = f"; it belongs to the lab in {', '.join(others)}: `bandwidth lab down --lab-dir {others[0]}`" if others else "; stop it, then run down again"
         print(f"bandwidth lab down: error: {len(foreign)} process(es) this lab did not start run in bwlab- namespaces: nothing was removed{hint}", file=sys.stderr)
         return 1
-    _stop(ours)
+    stop(ours)
 
-    problems = [f"process {pid} in namespace {ns} is still running" for pid, ns in inside.items() if _alive(pid)]
-    links = list(dict.fromkeys([link for link in doc.get("links", []) if isinstance(link, str) and link.startswith(ROOT_LINK_PREFIX)] + _root_links()))
+    problems = [f"process {pid} in namespace {ns} is still running" for pid, ns in inside.items() if alive(pid)]
+    links = list(dict.fromkeys([link for link in doc.get("links", []) if isinstance(link, str) and link.startswith(ROOT_LINK_PREFIX)] + root_links()))
     links = [link for link in links if Path("/sys/class/net", link).exists()]
     commands = [f"link del dev {link}" for link in links] + [f"netns del {ns}" for ns in namespaces]
     if commands:
         run_command([IP, "-force", "-batch", "-"], stdin="".join(c + "\n" for c in commands), check=False)
-    problems += [f"namespace {ns} could not be deleted" for ns in _lab_namespaces()]
-    problems += [f"link {link} could not be deleted" for link in _root_links()]
+    problems += [f"namespace {ns} could not be deleted" for ns in lab_namespaces()]
+    problems += [f"link {link} could not be deleted" for link in root_links()]
     for path in pid_files:
         path.unlink(missing_ok=True)
     if not problems:
@@ -788,9 +788,9 @@ def _reachable(address: str, port: int, timeout: float = 1.0) -> bool:
         return False
 
 
-def _daemon_alive(entry: dict) -> int | None:
+def daemon_alive(entry: dict) -> int | None:
     pid = _read_pid(Path(entry["pid_file"]))
-    if pid and _alive(pid) and (entry.get("starttime") is None or _starttime(pid) == entry["starttime"]):
+    if pid and alive(pid) and (entry.get("starttime") is None or _starttime(pid) == entry["starttime"]):
         return pid
     return None
 
@@ -799,22 +799,22 @@ def status(lab_dir: Path, quiet: bool = False) -> int:
     doc = read_json(lab_dir, strict=not quiet)
     say = (lambda *_args, **_kwargs: None) if quiet else print  # quiet: only the answer matters
     if doc is None:
-        leftovers = _lab_namespaces() + _root_links()
+        leftovers = lab_namespaces() + root_links()
         extra = f"; leftovers of a lab: {', '.join(leftovers)} (`bandwidth lab down` removes them)" if leftovers else ""
         say(f"no lab in {lab_dir} (`bandwidth lab up` builds one){extra}")
         return 1
     ok = doc.get("state") == "up"
     say(f"lab {lab_dir}: {doc.get('state')}" + (f" since {doc['created']}" if doc.get("created") else "") + f", allocations of {doc.get('today')}")
-    present = set(_lab_namespaces())
+    present = set(lab_namespaces())
     for gw in doc["gateways"]:
         clients = [c for c in doc["clients"] if c["gateway"] == gw["name"]]
         servers = [s for uplink in gw["uplinks"] for s in uplink["servers"]]
         has_ns = gw["namespace"] in present
-        pid = _daemon_alive(gw["sshd"])
+        pid = daemon_alive(gw["sshd"])
         reachable = _reachable(gw["mgmt"]["address"], gw["sshd"]["port"])
         clients_up = sum(c["namespace"] in present for c in clients)
         switches_up = all(u["switch_namespace"] in present and u["upstream_namespace"] in present for u in gw["uplinks"])
-        servers_up = sum(_daemon_alive(s) is not None for s in servers)
+        servers_up = sum(daemon_alive(s) is not None for s in servers)
         good = has_ns and pid is not None and reachable and switches_up and clients_up == len(clients) and servers_up == len(servers)
         ok = ok and good
         say(
