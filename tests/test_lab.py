@@ -19,8 +19,8 @@ import yaml
 
 from bandwidth import lab as lab_module
 from bandwidth import loader
+from bandwidth.lab import processes as lab_processes
 from bandwidth.lab import runner as lab_runner
-from bandwidth.lab import topology as lab_topology
 from conftest import GW_B, ROOT
 
 TODAY = "2026-11-28"  # every shipped allocation is in force
@@ -332,7 +332,7 @@ def test_up_twice_then_down_leaves_nothing(lab_up: Lab, capsys):
 
 @pytest.mark.lab
 def test_down_removes_a_half_built_lab_and_leftovers(lab_up: Lab, monkeypatch, capsys):
-    monkeypatch.setattr(lab_topology, "SSHD", "/bin/false")  # sshd "fails" after the network is built
+    monkeypatch.setattr(lab_processes, "SSHD", "/bin/false")  # sshd "fails" after the network is built
     assert lab_up.up("--rebuild") == 1
     assert "the lab is half built; `bandwidth lab down` removes it" in capsys.readouterr().err
     assert lab_up.doc["state"] == "building" and set(lab_up.doc["namespaces"]) <= set(netns_list())

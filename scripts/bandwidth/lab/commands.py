@@ -14,28 +14,20 @@ import time
 from pathlib import Path
 
 from bandwidth.lab.errors import LabError
+from bandwidth.lab.processes import alive, cmdline, comm, daemon_alive, lab_processes, netns_inode, process_stat, start_daemons, stop
 from bandwidth.lab.runner import IP, run_command
 from bandwidth.lab.state import FORMAT, read_json, without_volatile, write_json
 from bandwidth.lab.topology import (
     NETNS_DIR,
     PREFIX,
     ROOT_LINK_PREFIX,
-    alive,
     build_network,
-    cmdline,
-    comm,
-    daemon_alive,
     ensure_keys,
     has_leftovers,
     lab_namespaces,
-    lab_processes,
-    netns_inode,
     plan,
-    process_stat,
     require_root,
     root_links,
-    start_daemons,
-    stop,
     write_inventory,
 )
 
