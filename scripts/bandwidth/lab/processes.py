@@ -15,7 +15,8 @@ from pathlib import Path
 
 from bandwidth.lab.errors import LabError
 from bandwidth.lab.runner import IP, one_line, run_all
-from bandwidth.lab.topology import SSH_PORT, sshd_config
+from bandwidth.lab.sshd import sshd_config
+from bandwidth.lab.topology import SSH_PORT
 
 SSHD = "/usr/sbin/sshd"
 START_TIMEOUT = 5.0  # seconds for a daemon to listen
