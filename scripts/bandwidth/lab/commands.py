@@ -14,21 +14,12 @@ import time
 from pathlib import Path
 
 from bandwidth.lab.errors import LabError
+from bandwidth.lab.network import NETNS_DIR, build_network, has_leftovers, lab_namespaces, require_root, root_links
 from bandwidth.lab.processes import alive, cmdline, comm, daemon_alive, lab_processes, netns_inode, process_stat, start_daemons, stop
 from bandwidth.lab.runner import IP, run_command
 from bandwidth.lab.sshd import ensure_keys, write_inventory
 from bandwidth.lab.state import FORMAT, read_json, without_volatile, write_json
-from bandwidth.lab.topology import (
-    NETNS_DIR,
-    PREFIX,
-    ROOT_LINK_PREFIX,
-    build_network,
-    has_leftovers,
-    lab_namespaces,
-    plan,
-    require_root,
-    root_links,
-)
+from bandwidth.lab.topology import PREFIX, ROOT_LINK_PREFIX, plan
 
 # ---------------------------------------------------------------------------------------------
 # Arguments

@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 
 from bandwidth.lab.errors import LabError
+from bandwidth.lab.network import require_root
 from bandwidth.lab.runner import IP, run_command
 from bandwidth.lab.state import read_json
-from bandwidth.lab.topology import require_root
 
 UNIT = "bandwidth-restore.service"
 
