@@ -21,6 +21,16 @@ Files in the lab folder (default `lab/`, relative to the repository):
     state/<G>/                 gateway G's bandwidth_state_dir (lock, applied plan, boot-restore unit);
                                emptied by a new `up`: new gateways carry no state
 
+The parts, one job each:
+
+    topology.py    the plan: inventory, allocations and a date -> the lab description (pure)
+    state.py       lab.json, the lab description on disk, and its format
+    network.py     namespaces, veths, bridges, addresses and routes; leftovers of a lab
+    processes.py   the lab's processes by pid through /proc: start the daemons, tell, stop
+    sshd.py        keys, each gateway's sshd configuration, the lab's inventory
+    runner.py      the commands the lab runs, one or many at once
+    commands.py    the arguments and `up`, `down`, `status`; reboot.py `reboot`
+    errors.py      LabError
 """
 
 from bandwidth.lab.commands import add_arguments, run

@@ -1,5 +1,8 @@
 """The lab's plan: inventory, allocations and a date -> the lab description (lab.json, see state.py).
 
+Pure: no files are read or written and no command runs; `up` builds what the plan says
+(network.py, processes.py, sshd.py) and fills in the pids.
+
 Topology, for gateway G (index g in sorted order), its uplink U (index u) and allocation A:
 
     root ns  bwlab-m<g> 198.19.255.<4g+1>/30 --veth-- mgmt0 198.19.255.<4g+2>/30   [sshd :22]
@@ -36,10 +39,6 @@ FIRST_PORT = 5201
 SSH_PORT = 22
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 _IFNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,14}\Z")
-
-
-# ---------------------------------------------------------------------------------------------
-# The plan: inventory and allocations -> the lab.json description (pids filled in by `up`)
 
 
 def _addr(value: int, version: int = 4) -> str:
