@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import re
@@ -106,6 +107,32 @@ def repo(tmp_path: Path) -> Repo:
     r.write("inventory/production/host_vars/gw-b.yml", GW_B)
     (tmp_path / "allocations").mkdir()
     return r
+
+
+@pytest.fixture
+def lab_plan(repo: Repo):
+    """The lab's plan of the throwaway repository, made as `bandwidth lab up` makes it before it
+    builds anything: its inventory and allocations loaded, planned for a date. No root, no namespaces.
+    `order` rearranges the loaded allocations first."""
+    from bandwidth import loader
+    from bandwidth.lab import topology
+
+    def make(today: str = TODAY, clients: bool = True, order=list) -> dict:
+        inventory, problems = loader.load_inventory(repo.path, "inventory/production")
+        assert not problems, [p.message for p in problems]
+        allocations, found, _blobs, _files = loader.load_allocations(repo.path)
+        assert not found, [p.message for p in found]
+        return topology.plan(
+            inventory,
+            order(allocations),
+            dt.date.fromisoformat(today),
+            lab_dir=repo.path / "lab",
+            root=repo.path,
+            source_inventory=repo.path / "inventory/production",
+            clients=clients,
+        )
+
+    return make
 
 
 # ---- the lab: a copy of the repository with its own lab, through ansible-playbook over SSH ----
