@@ -22,7 +22,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from bandwidth import reports
+from bandwidth import report_text
 from conftest import BANDWIDTH, Repo
 
 GH_REPO = "pemprov-kaltim/bandwidth"
@@ -453,7 +453,7 @@ def test_the_report_timeline_has_a_time_for_each_sop_step(stepped):
     applied = {"gateway": "gw-a", "applied": True, "reason": None, "changed": True, "time": "2026-11-26T06:05:00Z", "differences": [difference]}
     report = completion_report(repo, applied)
     allocation = next(a for a in report["allocations"] if a["id"] == "BW-2026-0021")
-    assert [row.moment is not None for row in reports.step_times(report, allocation)] == [True] * 9 + [False]  # step 10: not yet copied
+    assert [row.moment is not None for row in report_text.step_times(report, allocation)] == [True] * 9 + [False]  # step 10: not yet copied
     letter = docx.Document(str(repo.path / "out/latest/Laporan_Penyelesaian_Tugas_BW-2026-0021.docx")).tables[-1]
     assert [letter.cell(i, 3).text.split("\n")[-1] for i in (2, 3, 4)] == ["oleh tu-1", "oleh admin-1", "oleh kasi-1"]
     assert letter.cell(10, 3).text == "-"
@@ -487,7 +487,7 @@ def test_the_report_timeline_has_a_time_for_each_sop_step(stepped):
     assert done.returncode == 0 and "set on 1 allocation(s) of PR #21 (BW-2026-0021)" in done.stdout, done.stdout + done.stderr
     report = json.loads((repo.path / "out/latest/report.json").read_text())
     allocation = next(a for a in report["allocations"] if a["id"] == "BW-2026-0021")
-    assert all(row.moment is not None for row in reports.step_times(report, allocation))
+    assert all(row.moment is not None for row in report_text.step_times(report, allocation))
     letter = docx.Document(str(repo.path / "out/latest/Laporan_Penyelesaian_Tugas_BW-2026-0021.docx")).tables[-1]
     assert all(letter.cell(i, 3).text != "-" for i in range(1, 11))
 

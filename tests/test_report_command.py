@@ -252,14 +252,14 @@ def test_production_reports_read_back_only_and_families(planned: Repo):
 def rendered(tmp_path: Path) -> Path:
     """reports/<time>/ with every file of a report whose allocations came by PR #42 (BW-2026-0001, BW-2026-0002) and #43, and
     reports/latest pointing at it; no git anywhere."""
-    from bandwidth import reports
+    from bandwidth import report_files
     from test_reports import FULL_TIMELINE, sample
 
     data = sample()
     for allocation, number in zip(data["allocations"], (42, 42, 43, None), strict=True):
         allocation["timeline"] = {**FULL_TIMELINE, "pull_request": number, "copied": None}
     folder = tmp_path / "reports" / "20261128T010500Z"
-    reports.write_all(data, folder)
+    report_files.write_all(data, folder)
     (tmp_path / "reports" / "latest").symlink_to(folder.name)
     return folder
 

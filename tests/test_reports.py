@@ -14,7 +14,7 @@ import docx
 import jsonschema
 import pytest
 
-from bandwidth import reports
+from bandwidth import report_files, report_markdown, report_text, reports
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = Path(__file__).parent / "expected"
@@ -207,7 +207,7 @@ def unapplied(reason: str = HOSTILE_REASON) -> dict:
 
 
 def written(report: dict, out: Path) -> dict[str, Path]:
-    return {p.name: p for p in reports.write_all(report, out)}
+    return {p.name: p for p in report_files.write_all(report, out)}
 
 
 def docx_text(path: Path) -> str:
@@ -254,7 +254,7 @@ def test_an_invalid_report_raises_and_writes_nothing(tmp_path: Path, change, mes
     report = sample()
     change(report)
     with pytest.raises(ValueError, match="report") as caught:
-        reports.write_all(report, tmp_path / "out")
+        report_files.write_all(report, tmp_path / "out")
     assert message in str(caught.value)
     assert not (tmp_path / "out").exists()
     if not any(word in message for word in ("not JSON", "appears", "timeline")):  # the schema itself rejects it too
@@ -306,7 +306,7 @@ def test_the_wire_keys_have_exact_types(tmp_path: Path, change, where):
     change(report)
     assert schema_errors(report) and all(path.startswith(where) for path in schema_errors(report)), schema_errors(report)
     with pytest.raises(ValueError, match="report does not match") as caught:
-        reports.write_all(report, tmp_path / "out")
+        report_files.write_all(report, tmp_path / "out")
     assert f"{where}: " in str(caught.value) or f"{where}." in str(caught.value)
     assert not (tmp_path / "out").exists()
 
@@ -344,9 +344,9 @@ def test_markdown_matches_the_expected_sample(tmp_path: Path):
 def test_result_line_when_all_pass_and_with_drift(tmp_path: Path):
     report = sample()
     report["allocations"] = report["allocations"][:2]
-    assert "**Hasil: semua 2 alokasi lulus.**" in reports.render_markdown(report)
+    assert "**Hasil: semua 2 alokasi lulus.**" in report_markdown.render_markdown(report)
     report["drift"] = [{"gateway": "gw-samarinda", "device": "eth1", "allocation": None, "difference": "qdisc missing on eth1"}]
-    text = reports.render_markdown(report)
+    text = report_markdown.render_markdown(report)
     assert "**Hasil: konfigurasi menyimpang (drift): 1 temuan.**" in text
     assert "### Konfigurasi menyimpang (drift)" in text and "- gw-samarinda eth1: qdisc missing on eth1" in text
 
@@ -356,7 +356,7 @@ def test_markdown_stays_short_with_many_allocations():
     template = report["allocations"][1]
     report["allocations"] = [dict(template, id=f"BW-2026-{i:04d}", agency="@" * 200) for i in range(1, 2000)]
     report["allocations"][-1]["verdict"] = "fail"
-    text = reports.render_markdown(report)
+    text = report_markdown.render_markdown(report)
     assert len(text) <= reports.MAX_MARKDOWN
     assert "| BW-2026-1999 |" in text  # the failed one is kept
     assert re.search(r"\.\.\. dan \d+ alokasi lain", text)
@@ -500,20 +500,20 @@ def test_docx_has_one_row_per_step_with_its_time_and_duration(tmp_path: Path):
 def test_step_times_per_step():
     report = sample()
     timeline = report["allocations"][0]["timeline"] = copy.deepcopy(FULL_TIMELINE)
-    rows = reports.step_times(report, report["allocations"][0])
+    rows = report_text.step_times(report, report["allocations"][0])
     assert [row.step for row in rows] == list(range(1, 11))
     assert all(row.moment is not None for row in rows)
     # Pushed again after the pull request was opened: step 5 is timed from that push.
     timeline.update(head_committed="2026-11-27T01:02:00Z")
-    assert reports.step_times(report, report["allocations"][0])[4].seconds == 60
+    assert report_text.step_times(report, report["allocations"][0])[4].seconds == 60
     # A role without a valid approval: its step is unknown, and so is the duration of the step after it.
     timeline["dispositions"][1].update(login=None, time=None)
-    rows = reports.step_times(report, report["allocations"][0])
+    rows = report_text.step_times(report, report["allocations"][0])
     assert [(row.moment is None, row.seconds, row.by) for row in rows[1:4]] == [(False, 4200.0, "sri-wahyuni-tu"), (True, None, None), (False, None, "dewi-lestari-infra")]
     # Nothing copied yet, no time at all: unknown, never a guess.
     timeline.update(copied=None)
-    assert reports.step_times(report, report["allocations"][0])[9] == reports.StepTime(10, None, None, None)
-    assert [row.moment for row in reports.step_times(report, {"timeline": {}})][:8] == [None] * 8
+    assert report_text.step_times(report, report["allocations"][0])[9] == reports.StepTime(10, None, None, None)
+    assert [row.moment for row in report_text.step_times(report, {"timeline": {}})][:8] == [None] * 8
 
 
 def test_only_the_required_keys_are_enough(tmp_path: Path):
@@ -572,14 +572,14 @@ def test_a_long_reason_is_cut_in_the_markdown_only(tmp_path: Path):
 def test_the_result_never_says_all_passed_when_a_gateway_was_not_applied():
     report = unapplied("unreachable")
     report["allocations"] = report["allocations"][:2]  # gw-balikpapan has no allocation left; both of gw-samarinda pass
-    assert "**Hasil: semua 2 alokasi lulus.**" in reports.render_markdown(sample() | {"allocations": report["allocations"]})
-    text = reports.render_markdown(report)
+    assert "**Hasil: semua 2 alokasi lulus.**" in report_markdown.render_markdown(sample() | {"allocations": report["allocations"]})
+    text = report_markdown.render_markdown(report)
     assert "**Hasil: konfigurasi belum diterapkan pada gateway gw-balikpapan (0 alokasi).** (2 lulus, 0 gagal, 0 tidak diukur; 0 drift)" in text
     assert "semua" not in text.split("**Hasil:")[1].split("**")[0]
     assert not reports.ok(report) and reports.ok(sample() | {"allocations": report["allocations"]})
     for gateway in report["gateways"]:
         gateway["applied"] = False
-    assert reports.result_text(report) == "konfigurasi belum diterapkan pada gateway gw-balikpapan, gw-samarinda (0 alokasi)"
+    assert report_text.result_text(report) == "konfigurasi belum diterapkan pada gateway gw-balikpapan, gw-samarinda (0 alokasi)"
 
 
 def test_a_gateway_without_an_apply_record_is_unknown(tmp_path: Path):
@@ -595,7 +595,7 @@ def test_a_pass_on_a_gateway_not_applied_is_refused(tmp_path: Path):
     report = unapplied()
     report["allocations"][2]["verdict"] = "pass"  # BW-2026-0003, on gw-balikpapan
     with pytest.raises(ValueError, match=r'allocations\.2\.verdict: "pass" on gateway gw-balikpapan, which was not applied'):
-        reports.write_all(report, tmp_path / "out")
+        report_files.write_all(report, tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 
@@ -748,7 +748,7 @@ def test_a_pass_its_figures_do_not_support_is_refused(tmp_path: Path, change, me
     change(report)
     assert schema_errors(report) == []  # what the schema cannot see
     with pytest.raises(ValueError, match="report does not match") as caught:
-        reports.write_all(report, tmp_path / "out")
+        report_files.write_all(report, tmp_path / "out")
     assert message in str(caught.value)
     assert not (tmp_path / "out").exists()
     # A fail is the caller's to give, whatever the figures (asked to measure and nothing measured: fail); a family not its own never fits.
@@ -797,30 +797,30 @@ def test_markdown_shows_goodput_wire_rate_families_rtt_and_the_reason(tmp_path: 
     # Without the older entry, no goodput band.
     report = wired()
     del report["allocations"][4]
-    assert "angka tanpa laju di kabel" not in reports.render_markdown(report)
+    assert "angka tanpa laju di kabel" not in report_markdown.render_markdown(report)
 
 
 def result_line(report: dict) -> str:
-    return reports.render_markdown(report).split("**Hasil: ")[1].split("**")[0]
+    return report_markdown.render_markdown(report).split("**Hasil: ")[1].split("**")[0]
 
 
 def test_the_result_never_says_all_passed_with_an_allocation_not_measured():
     report = wired()
     del report["allocations"][5]  # the failure: four pass, one not measured
     assert result_line(report) == "4 alokasi lulus, 1 tidak diukur (1 karena tidak diminta (bandwidth\\_verify\\_measure=changed))."
-    assert reports.result_text(report) == "4 alokasi lulus, 1 tidak diukur (1 karena tidak diminta (bandwidth_verify_measure=changed))"
+    assert report_text.result_text(report) == "4 alokasi lulus, 1 tidak diukur (1 karena tidak diminta (bandwidth_verify_measure=changed))"
     # Reasons counted, the most frequent first; one without a reason said so.
     for i, reason in enumerate(["tidak ada klien lab", "tidak ada klien lab", None, NOT_ASKED, "tidak ada klien lab"], start=7):
         extra = allocation(f"BW-2026-{i:04d}", "gw-samarinda", "isp-a", "Dinas X", changed=False, github=None, verdict="not_measured", not_measured_reason=reason)
         report["allocations"].append(extra | {"download": wire(5, 10), "upload": wire(5, 10)})
-    assert reports.result_text(report) == "4 alokasi lulus, 6 tidak diukur (3 karena tidak ada klien lab; 2 karena tidak diminta (bandwidth_verify_measure=changed); 1 tanpa alasan tercatat)"
+    assert report_text.result_text(report) == "4 alokasi lulus, 6 tidak diukur (3 karena tidak ada klien lab; 2 karena tidak diminta (bandwidth_verify_measure=changed); 1 tanpa alasan tercatat)"
     # Nothing measured: never "semua"; an older report without reasons as before.
     for item in report["allocations"]:
         item.update(verdict="not_measured", not_measured_reason="produksi: hanya pembacaan ulang")
     assert result_line(report) == "tidak ada alokasi yang diukur (10 karena produksi&#58; hanya pembacaan ulang)."
     older = sample()
     del older["allocations"][2]  # the failure
-    assert reports.result_text(older) == "2 alokasi lulus, 1 tidak diukur"
+    assert report_text.result_text(older) == "2 alokasi lulus, 1 tidak diukur"
     # Whatever mix of verdicts: "semua" only when every allocation passed.
     for verdicts in (["pass", "not_measured"], ["not_measured"], ["pass", "pass", "not_measured"], ["pass", "fail", "not_measured"], ["pass", "pass"]):
         mixed = sample()

@@ -164,7 +164,9 @@ def test_the_runtime_lock_alone_installs_and_runs_the_production_jobs_commands(t
     from test_reports import sample
 
     (tmp_path / "report.json").write_text(json.dumps(sample()), encoding="utf-8")
-    script = "import json, sys; from pathlib import Path; from bandwidth import reports; [print(p.name) for p in reports.write_all(json.loads(Path(sys.argv[1]).read_text()), Path(sys.argv[2]))]"
+    script = (
+        "import json, sys; from pathlib import Path; from bandwidth import report_files; [print(p.name) for p in report_files.write_all(json.loads(Path(sys.argv[1]).read_text()), Path(sys.argv[2]))]"
+    )
     written = run(str(python), "-c", script, str(tmp_path / "report.json"), str(tmp_path / "report")).split()
     assert "Laporan_Penyelesaian_Tugas_BW-2026-0001.docx" in written and "report.html" in written
     for playbook in ("apply.yml", "verify.yml", "monitor.yml"):

@@ -24,11 +24,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from bandwidth import approvals, disposition, gitread, history, measure, reports
+from bandwidth import approvals, disposition, gitread, history, measure, report_files, reports
 from bandwidth.escape import printable
 from bandwidth.loader import UsageError
 from bandwidth.model import DIRECTIONS, CheckResult
-from bandwidth.reports import TOLERANCE, utc_now
+from bandwidth.outputs import utc_now
+from bandwidth.reports import TOLERANCE
 
 MAX_REASON = 2000  # the schema's text
 
@@ -256,7 +257,8 @@ def build(options: ReportOptions, result: CheckResult) -> dict:
 
 def write(report: dict, reports: Path) -> Path:
     """reports/<UTC time>/ with every file, and reports/latest pointing at it."""
-    from bandwidth.reports import point_latest, stamped_folder, write_all
+    from bandwidth.outputs import point_latest, stamped_folder
+    from bandwidth.report_files import write_all
 
     folder = stamped_folder(reports, report["finished"])
     write_all(report, folder)
@@ -266,7 +268,7 @@ def write(report: dict, reports: Path) -> Path:
 
 def copied(folder: Path, copied_at: str, pull_request: int) -> list[str]:
     """SOP step 10 done: set timeline.copied on the allocations of `pull_request` in folder/report.json, and write every file
-    of the report again in folder (reports.write_all). The ids set, in the report's order; nothing is written when there are none.
+    of the report again in folder (report_files.write_all). The ids set, in the report's order; nothing is written when there are none.
 
     A report.json that cannot be read or does not validate is a usage error naming it; the folder is left as it was.
     """
@@ -291,7 +293,7 @@ def copied(folder: Path, copied_at: str, pull_request: int) -> list[str]:
             ids.append(allocation["id"])
     if ids:
         try:
-            reports.write_all(data, folder)
+            report_files.write_all(data, folder)
         except OSError as exc:
             raise UsageError(f"{folder}: {exc.strerror or exc}") from None
     return ids

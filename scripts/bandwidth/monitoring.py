@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bandwidth.loader import UsageError
 from bandwidth.model import DIRECTIONS
-from bandwidth.reports import point_latest, stamped_folder, utc_now
+from bandwidth.outputs import point_latest, stamped_folder, utc_now
 from bandwidth.tc import build, parse
 
 FORMAT = 1

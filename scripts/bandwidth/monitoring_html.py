@@ -10,7 +10,7 @@ from bandwidth import monitoring_md as text
 from bandwidth.model import DIRECTIONS
 from bandwidth.report_html import CSS as REPORT_CSS
 from bandwidth.report_html import MAX_CHART_ALLOCATIONS, chart_end, h, legend, page_start, scaler, short, svg_chart
-from bandwidth.reports import waktu
+from bandwidth.report_text import waktu
 from bandwidth.textid import ARAH
 
 WIDTH = 1120

@@ -17,8 +17,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
-from bandwidth import reports
-from bandwidth.textid import ARAH, tanggal
+from bandwidth import report_text, reports
+from bandwidth.textid import ARAH, WITA, tanggal
 
 SENDER = "Bidang Teknologi Informasi dan Komunikasi"
 SUBJECT = "Laporan Penyelesaian Penyediaan Bandwidth"
@@ -46,7 +46,7 @@ def build(report: dict, allocation: dict):
     _setup(document, report, allocation)
     letter = allocation.get("letter") or {}
     contact = allocation.get("contact") or {}
-    finished = reports.moment(report["finished"]).astimezone(reports.WITA)
+    finished = report_text.moment(report["finished"]).astimezone(WITA)
     # The letter of an allocation whose gateway the apply did not configure never says that the bandwidth is there.
     unapplied = allocation["verdict"] == "not_applied"
 
@@ -69,7 +69,7 @@ def build(report: dict, allocation: dict):
 
     body = _paragraph(document, "Menindaklanjuti Surat Saudara Nomor ", align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=8)
     body.add_run(plain(letter.get("number", "-")))
-    body.add_run(f" tanggal {reports.letter_date(allocation)} perihal permohonan penyediaan bandwidth")
+    body.add_run(f" tanggal {report_text.letter_date(allocation)} perihal permohonan penyediaan bandwidth")
     if allocation.get("purpose"):
         body.add_run(" untuk keperluan ")
         body.add_run(plain(allocation["purpose"]))
@@ -88,28 +88,28 @@ def build(report: dict, allocation: dict):
         ("Gateway", allocation["gateway"]),
         ("Uplink", allocation["uplink"]),
         ("Subnet", ", ".join(allocation.get("subnets") or []) or "-"),
-        ("Unduh (jaminan / maksimum)", f"{reports.configured(allocation['download'])} Mbit/s"),
-        ("Unggah (jaminan / maksimum)", f"{reports.configured(allocation['upload'])} Mbit/s"),
+        ("Unduh (jaminan / maksimum)", f"{report_text.configured(allocation['download'])} Mbit/s"),
+        ("Unggah (jaminan / maksimum)", f"{report_text.configured(allocation['upload'])} Mbit/s"),
         ("Prioritas", f"{allocation['priority']} (0 tertinggi, 7 terendah)" if "priority" in allocation else "-"),
-        ("Periode", reports.periode_text(allocation)),
-        ("Konfigurasi diterapkan", "Belum diterapkan" if unapplied else reports.waktu(timeline.get("applied"))),
+        ("Periode", report_text.periode_text(allocation)),
+        ("Konfigurasi diterapkan", "Belum diterapkan" if unapplied else report_text.waktu(timeline.get("applied"))),
         ("Commit", report["commit"][:12]),
     ]
     _key_value_table(document, rows)
 
     verdict = allocation["verdict"]
-    _paragraph(document, f"Hasil pengecekan kembali (SOP langkah 8), {reports.waktu(timeline.get('verified'))}:", before=10)
+    _paragraph(document, f"Hasil pengecekan kembali (SOP langkah 8), {report_text.waktu(timeline.get('verified'))}:", before=10)
     _results_table(document, allocation)
-    tolerance = reports.tolerance_text(report)
+    tolerance = report_text.tolerance_text(report)
     rtt = _rtt_sentence(allocation)
     if rtt:
         _paragraph(document, rtt, size=10, before=4, after=2)
-    measured = any(reports.measured_pair(allocation[name]) != "-" for name in reports.DIRECTIONS)
+    measured = any(report_text.measured_pair(allocation[name]) != "-" for name in reports.DIRECTIONS)
     notes = [NOTE_FIGURES]
     if measured:  # how the two rates relate, and the band they are judged by
-        notes += [reports.NOTE_WIRE] + ([f"Syarat lulus: {tolerance}."] if tolerance else [])
+        notes += [report_text.NOTE_WIRE] + ([f"Syarat lulus: {tolerance}."] if tolerance else [])
     if rtt:
-        notes.append(reports.NOTE_RTT)
+        notes.append(report_text.NOTE_RTT)
     for line in notes:
         _paragraph(document, line, size=9, after=2)
     outcome = _paragraph(document, "Hasil: ", before=4)
@@ -136,10 +136,10 @@ def build(report: dict, allocation: dict):
 
     _paragraph(document, "Pelaksanaan menurut SOP Penyediaan Bandwidth:", before=10)
     _steps_table(document, report, allocation)
-    requested = reports.step_times(report, allocation)[0].moment
+    requested = report_text.step_times(report, allocation)[0].moment
     if requested and not unapplied:
-        total = (reports.moment(report["finished"]) - requested).total_seconds()
-        _paragraph(document, f"Waktu penyelesaian seluruhnya sejak permohonan diajukan: {reports.durasi(total)} (Mutu Baku 2-4 hari kerja).", size=10)
+        total = (report_text.moment(report["finished"]) - requested).total_seconds()
+        _paragraph(document, f"Waktu penyelesaian seluruhnya sejak permohonan diajukan: {report_text.durasi(total)} (Mutu Baku 2-4 hari kerja).", size=10)
 
     _paragraph(document, "Demikian laporan ini kami sampaikan. Atas perhatian dan kerja sama Saudara, kami ucapkan terima kasih.", align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=8)
     for text, before in ((f"Kepala {SENDER},", 14), ("", 0), ("", 0), ("(...................................................)", 24), ("NIP. .............................................", 0)):
@@ -164,7 +164,7 @@ def _setup(document, report: dict, allocation: dict) -> None:
     properties.last_modified_by = SENDER
     properties.keywords = allocation["id"]
     properties.comments = f"commit {report['commit']}"
-    finished = reports.moment(report["finished"]).astimezone(dt.UTC).replace(tzinfo=None)
+    finished = report_text.moment(report["finished"]).astimezone(dt.UTC).replace(tzinfo=None)
     properties.created = properties.modified = finished
     properties.revision = 1
 
@@ -177,7 +177,7 @@ def _results_table(document, allocation: dict) -> None:
     for name in reports.DIRECTIONS:
         d = allocation[name]
         rows = [(ARAH[name], d["guaranteed_mbps"], d["max_mbps"], d.get("wire_mbps"), d.get("measured_mbps"), d.get("contention_wire_mbps"), d.get("contention_mbps"))]
-        if reports.dual_stack(allocation) and reports.measured_pair(d) != "-":
+        if report_text.dual_stack(allocation) and report_text.measured_pair(d) != "-":
             for family in allocation["families"]:
                 figures = (d.get("by_family") or {}).get(family) or {}
                 rows.append((f"{ARAH[name]}, {reports.FAMILY[family]} saja", "", "", figures.get("wire_mbps"), figures.get("measured_mbps"), "", ""))
@@ -193,8 +193,8 @@ def _rtt_sentence(allocation: dict) -> str | None:
         return None
     family = reports.FAMILY.get(rtt.get("family"), "")
     return (
-        f"Waktu pulang-pergi (RTT) ping dari klien melalui gateway, {family}: {reports.milliseconds(rtt.get('idle'))} ms saat idle, "
-        f"{reports.milliseconds(rtt.get('loaded'))} ms saat unduhan alokasi ini jenuh."
+        f"Waktu pulang-pergi (RTT) ping dari klien melalui gateway, {family}: {report_text.milliseconds(rtt.get('idle'))} ms saat idle, "
+        f"{report_text.milliseconds(rtt.get('loaded'))} ms saat unduhan alokasi ini jenuh."
     )
 
 
@@ -258,7 +258,7 @@ def _header(cells, labels) -> None:
 
 
 def _rate(value) -> str:
-    return reports.rate(value)
+    return report_text.rate(value)
 
 
 def _key_value_table(document, rows) -> None:
@@ -278,7 +278,7 @@ def _steps_table(document, report: dict, allocation: dict) -> None:
     table.style = "Table Grid"
     widths = (Cm(1), Cm(7.5), Cm(2.3), Cm(5.2))
     _header(table.rows[0].cells, ("No", "Uraian Kegiatan", "Mutu Baku", "Waktu Pelaksanaan"))
-    times = {row.step: row for row in reports.step_times(report, allocation)}
+    times = {row.step: row for row in report_text.step_times(report, allocation)}
     for number, text, standard in reports.STEPS:
         cells = table.add_row().cells
         _cell(cells[0], str(number), align=WD_ALIGN_PARAGRAPH.CENTER)
@@ -294,9 +294,9 @@ def _step_text(row: reports.StepTime) -> str:
     """'27 November 2026 pukul 10.10 WITA\n(durasi 1 jam 10 menit)\noleh sri-wahyuni-tu'; '-' when unknown."""
     if row.moment is None:
         return "-"
-    text = reports.waktu(row.moment)
+    text = report_text.waktu(row.moment)
     if row.seconds is not None:
-        text += f"\n(durasi {reports.durasi(row.seconds)})"
+        text += f"\n(durasi {report_text.durasi(row.seconds)})"
     if row.by:
         text += f"\noleh {plain(row.by)}"
     return text

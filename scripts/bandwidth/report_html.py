@@ -6,7 +6,7 @@ puts a URL (http://...) into the file. A Content-Security-Policy forbids loading
 
 from __future__ import annotations
 
-from bandwidth import reports
+from bandwidth import report_text, reports
 from bandwidth.escape import html_text, printable
 from bandwidth.textid import ARAH
 
@@ -71,7 +71,7 @@ def page_start(title: str, css: str = CSS) -> list[str]:
 
 
 def render(report: dict) -> str:
-    allocations = reports.by_id(report["allocations"])
+    allocations = report_text.by_id(report["allocations"])
     good = reports.ok(report)
     state = "" if good and not reports.counts(report)["not_measured"] else " partial" if good else " bad"
     parts = [
@@ -83,12 +83,12 @@ def render(report: dict) -> str:
     ]
     if report.get("mode") in reports.MODE:
         parts.append(f"<dt>Lingkungan</dt><dd>{h(reports.MODE[report['mode']])}</dd>")
-    parts += [f"<dt>Waktu mulai</dt><dd>{h(reports.waktu(report['started']))}</dd>", f"<dt>Waktu selesai</dt><dd>{h(reports.waktu(report['finished']))}</dd>"]
-    if reports.tolerance_text(report):
-        parts.append(f"<dt>Syarat lulus</dt><dd>{h(reports.tolerance_text(report))}</dd>")
+    parts += [f"<dt>Waktu mulai</dt><dd>{h(report_text.waktu(report['started']))}</dd>", f"<dt>Waktu selesai</dt><dd>{h(report_text.waktu(report['finished']))}</dd>"]
+    if report_text.tolerance_text(report):
+        parts.append(f"<dt>Syarat lulus</dt><dd>{h(report_text.tolerance_text(report))}</dd>")
     parts += [
         "</dl>",
-        f'<p class="result{state}">Hasil: {h(reports.result_text(report))}. ({h(reports.counts_text(report))}; {len(report["drift"])} drift)</p>',
+        f'<p class="result{state}">Hasil: {h(report_text.result_text(report))}. ({h(report_text.counts_text(report))}; {len(report["drift"])} drift)</p>',
     ]
     if reports.not_applied(report):
         parts += ["<h2>Konfigurasi belum diterapkan</h2>", not_applied_table(report)]
@@ -129,7 +129,7 @@ def allocation_chart(allocations: list[dict]) -> str:
     """Per allocation and direction: configured max (grey), the wire rate (colour by verdict) and goodput (pale), guaranteed and together marked."""
     width, bar_x, bar_w, value_x = 1120, 270, 470, 752
     shown = sorted(allocations, key=lambda a: (a["verdict"] not in ("fail", "not_applied"), not a.get("changed"), a["id"]))[:MAX_CHART_ALLOCATIONS]
-    shown = reports.by_id(shown)
+    shown = report_text.by_id(shown)
     bars = [
         ("max", "maksimum"), ("pass", "di kabel (L2), lulus"), ("fail", "di kabel, gagal"), ("not_applied", "di kabel, belum diterapkan"),
         ("pass goodput", "iperf3 (goodput)"),
@@ -137,7 +137,7 @@ def allocation_chart(allocations: list[dict]) -> str:
     marks = [("guaranteed", "jaminan"), ("contention", "bersama, di kabel"), ("contention-goodput", "bersama, iperf3"), ("not_measured", "tidak diukur")]
     body, y = [legend(bars), legend(marks, 32)], 50
     for allocation in shown:
-        row = 40 if reports.dual_stack(allocation) else 30
+        row = 40 if report_text.dual_stack(allocation) else 30
         directions = [allocation[d] for d in reports.DIRECTIONS]
         keys = ("max_mbps", "guaranteed_mbps", "measured_mbps", "contention_mbps", "wire_mbps", "contention_wire_mbps")
         values = [v for d in directions for v in [d.get(k) for k in keys] + _family_values(d) if v is not None]
@@ -150,8 +150,8 @@ def allocation_chart(allocations: list[dict]) -> str:
         body.append(f'<text class="id" x="8" y="{y + 14}">{h(allocation["id"])}{" (diubah)" if allocation.get("changed") else ""}</text>')
         body.append(f'<text class="small" x="8" y="{y + 30}">{short(allocation.get("agency", ""), 31)}</text>')
         body.append(f'<text class="small v-{verdict}" x="8" y="{y + 44}">{h(reports.VERDICT[verdict])}</text>')
-        if reports.rtt_text(allocation) != "-":
-            body.append(f'<text class="small" x="8" y="{y + 58}">{h("RTT " + reports.rtt_text(allocation) + " ms")}</text>')
+        if report_text.rtt_text(allocation) != "-":
+            body.append(f'<text class="small" x="8" y="{y + 58}">{h("RTT " + report_text.rtt_text(allocation) + " ms")}</text>')
         for i, (name, direction) in enumerate(zip(reports.DIRECTIONS, directions, strict=True)):
             top = y + i * row
             x_of = scaler(bar_x, bar_w, scale)
@@ -169,12 +169,12 @@ def allocation_chart(allocations: list[dict]) -> str:
                 body.append(f'<circle class="contention-goodput" cx="{x_of(together)}" cy="{top + 22.5}" r="3"/>')
             gx = x_of(direction["guaranteed_mbps"])
             body.append(f'<line class="guaranteed" x1="{gx}" y1="{top}" x2="{gx}" y2="{top + 27}"/>')
-            lines = [f"maks {reports.rate(direction['max_mbps'])} · jaminan {reports.rate(direction['guaranteed_mbps'])} · L2 {reports.rate(wire)} · iperf3 {reports.rate(got)}"]
+            lines = [f"maks {report_text.rate(direction['max_mbps'])} · jaminan {report_text.rate(direction['guaranteed_mbps'])} · L2 {report_text.rate(wire)} · iperf3 {report_text.rate(got)}"]
             if together_wire is not None or together is not None:
-                lines.append(f"bersama: L2 {reports.rate(together_wire)} · iperf3 {reports.rate(together)}")
+                lines.append(f"bersama: L2 {report_text.rate(together_wire)} · iperf3 {report_text.rate(together)}")
             elif wire is None and got is None and reason:
                 lines.append(f"tidak diukur: {reason}")
-            families = reports.per_family(allocation, direction)
+            families = report_text.per_family(allocation, direction)
             if families:
                 lines.append(" · ".join(families) + " (L2 / iperf3)")
             for j, text in enumerate(lines):
@@ -228,7 +228,7 @@ def uplink_chart(report: dict) -> str:
                     allocated = sums.get((gateway["name"], uplink["name"], name), 0)
                 free = capacity - reserve - allocated
                 scale = max(capacity, allocated + reserve, 0.001)
-                label = f"{gateway['name']} / {uplink['name']} · {ARAH[name]} {reports.rate(capacity)} Mbit/s"
+                label = f"{gateway['name']} / {uplink['name']} · {ARAH[name]} {report_text.rate(capacity)} Mbit/s"
                 body.append(f"<g><title>{h(label)}</title>")
                 body.append(f'<text x="8" y="{y + 15}">{short(label, 44)}</text>')
                 x = float(bar_x)
@@ -242,7 +242,7 @@ def uplink_chart(report: dict) -> str:
                     over_x = round(bar_x + bar_w * capacity / scale, 1)
                     body.append(f'<rect class="over" x="{over_x}" y="{y + 8}" width="{round(bar_x + bar_w - over_x, 1)}" height="6"/>')
                 percent = 100 * allocated / capacity if capacity else 0
-                text = f"teralokasi {reports.rate(allocated)} ({reports.rate(round(percent, 1))}%) · cadangan {reports.rate(reserve)} · sisa {reports.rate(free)}"
+                text = f"teralokasi {report_text.rate(allocated)} ({report_text.rate(round(percent, 1))}%) · cadangan {report_text.rate(reserve)} · sisa {report_text.rate(free)}"
                 body.append(f'<text class="small{" v-fail" if free < 0 else ""}" x="{value_x}" y="{y + 15}">{h(text)}</text>')
                 body.append("</g>")
                 y += row
@@ -280,25 +280,25 @@ def allocation_table(report: dict, allocations: list[dict]) -> str:
         rows.append(
             "<tr>"
             f"<td>{h(a['id'])}{'<br><small>diubah</small>' if a.get('changed') else ''}</td><td>{agency}</td>"
-            f"<td>{h(letter.get('number', '-'))}<br><small>{h(reports.letter_date(a))}</small></td>"
+            f"<td>{h(letter.get('number', '-'))}<br><small>{h(report_text.letter_date(a))}</small></td>"
             f"<td>{h(a['gateway'])} / {h(a['uplink'])}</td><td>{'<br>'.join(h(s) for s in a.get('subnets') or []) or '-'}</td>"
-            f'<td class="num">{h(reports.configured(a["download"]))}</td><td class="num">{figures(a, a["download"])}</td>'
-            f'<td class="num">{h(reports.configured(a["upload"]))}</td><td class="num">{figures(a, a["upload"])}</td>'
-            f'<td class="rtt">{h(reports.rtt_text(a))}</td>'
-            f'<td class="num">{h(a.get("priority", "-"))}</td><td>{h(reports.periode_text(a))}</td>'
+            f'<td class="num">{h(report_text.configured(a["download"]))}</td><td class="num">{figures(a, a["download"])}</td>'
+            f'<td class="num">{h(report_text.configured(a["upload"]))}</td><td class="num">{figures(a, a["upload"])}</td>'
+            f'<td class="rtt">{h(report_text.rtt_text(a))}</td>'
+            f'<td class="num">{h(a.get("priority", "-"))}</td><td>{h(report_text.periode_text(a))}</td>'
             f'<td class="v-{a["verdict"]}">{h(reports.VERDICT[a["verdict"]])}{reason}</td>'
             "</tr>"
         )
-    notes = "".join(f'<p class="note">{h(line)}</p>' for line in reports.footnote(report))
+    notes = "".join(f'<p class="note">{h(line)}</p>' for line in report_text.footnote(report))
     return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>{notes}"
 
 
 def figures(allocation: dict, direction: dict) -> str:
     """A direction's figures for a table cell, a line each: wire / goodput alone, together, and per family for a dual-stack allocation."""
-    lines = [reports.pair(direction.get("wire_mbps"), direction.get("measured_mbps"))]
+    lines = [report_text.pair(direction.get("wire_mbps"), direction.get("measured_mbps"))]
     if direction.get("contention_wire_mbps") is not None or direction.get("contention_mbps") is not None:
-        lines.append(f"bersama {reports.pair(direction.get('contention_wire_mbps'), direction.get('contention_mbps'))}")
-    return "<br>".join(h(line) for line in lines + reports.per_family(allocation, direction))
+        lines.append(f"bersama {report_text.pair(direction.get('contention_wire_mbps'), direction.get('contention_mbps'))}")
+    return "<br>".join(h(line) for line in lines + report_text.per_family(allocation, direction))
 
 
 def not_applied_table(report: dict) -> str:
@@ -306,7 +306,7 @@ def not_applied_table(report: dict) -> str:
     rows = []
     for gateway in reports.not_applied(report):
         count = sum(1 for a in report["allocations"] if a["gateway"] == gateway["name"])
-        reason = "\n".join(h(line) for line in reports.reason_text(gateway).splitlines())
+        reason = "\n".join(h(line) for line in report_text.reason_text(gateway).splitlines())
         rows.append(f'<tr><td>{h(gateway["name"])}</td><td class="num">{count}</td><td><pre>{reason}</pre></td></tr>')
     note = '<p class="note">Alokasi pada gateway ini dinilai &quot;Belum diterapkan&quot;, berapa pun hasil pengukurannya, sampai penerapan berikutnya berhasil.</p>'
     return f"<table><thead><tr><th>Gateway</th><th>Alokasi</th><th>Penyebab</th></tr></thead><tbody>{''.join(rows)}</tbody></table>{note}"
@@ -323,7 +323,7 @@ def gateway_list(report: dict) -> str:
     items = []
     for gateway in sorted(report["gateways"], key=lambda g: g["name"]):
         commands = gateway.get("commands") or []
-        item = f"<li><strong>{h(gateway['name'])}</strong>: {h(reports.gateway_state(gateway))}"
+        item = f"<li><strong>{h(gateway['name'])}</strong>: {h(report_text.gateway_state(gateway))}"
         if commands:
             item += f"<details><summary>Perintah tc</summary><pre>{chr(10).join(h(c) for c in commands)}</pre></details>"
         items.append(item + "</li>")

@@ -1,0 +1,26 @@
+"""Where reports go: reports/<UTC time>/ and reports/latest, for every report this project writes
+(the completion report, the monitoring report, the availability list)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+
+def utc_now() -> str:
+    """Now, as the reports write times: '2026-11-28T01:02:03Z'."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def stamped_folder(root: Path, finished: str) -> Path:
+    """root/<UTC time> of a report: 20261128T010203Z."""
+    return root / finished.replace(":", "").replace("-", "")
+
+
+def point_latest(root: Path, folder: Path) -> None:
+    """root/latest -> the newest report folder (a relative link: the tree can move)."""
+    latest = root / "latest"
+    if latest.is_symlink() or latest.exists():
+        latest.unlink()
+    os.symlink(folder.name, latest)

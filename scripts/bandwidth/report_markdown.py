@@ -1,0 +1,114 @@
+"""report.md of the completion report: short enough for a GitHub job summary or a pull request comment."""
+
+from __future__ import annotations
+
+from bandwidth.escape import markdown as md
+from bandwidth.report_text import (
+    by_id,
+    clip,
+    configured,
+    counts_text,
+    footnote,
+    gateway_state,
+    github_login,
+    measured_pair,
+    per_family,
+    reason_text,
+    result_text,
+    rtt_text,
+    waktu,
+)
+from bandwidth.reports import MAX_DRIFT_LINES, MAX_MARKDOWN, MAX_MENTIONS, MAX_NOT_APPLIED_LINES, MAX_REASON, MODE, VERDICT, not_applied
+
+# --- report.md ----------------------------------------------------------------------------------------------------------
+
+
+def render_markdown(report: dict) -> str:
+    """report.md: short enough for a GitHub job summary or a pull request comment."""
+    allocations = by_id(report["allocations"])
+    head = ["## Laporan Penyelesaian Tugas Penyediaan Bandwidth", ""]
+    line = f"SOP Penyediaan Bandwidth langkah 8-10 · commit `{report['commit'][:7]}`"
+    if report.get("mode") in MODE:
+        line += f" · lingkungan {MODE[report['mode']]}"
+    head += [line, "", f"Waktu mulai: {waktu(report['started'])} · selesai: {waktu(report['finished'])}", ""]
+    head += [f"**Hasil: {result_text(report, md)}.** ({counts_text(report)}; {len(report['drift'])} drift)", ""]
+    gateways = [f"{md(g['name'])} {gateway_state(g)}" for g in sorted(report["gateways"], key=lambda g: g["name"])]
+    if gateways:
+        head += ["Gateway: " + ", ".join(gateways) + ".", ""]
+    unapplied = not_applied(report)
+    if unapplied:
+        head += ["### Konfigurasi belum diterapkan", "", 'Penerapan konfigurasi gagal pada gateway berikut; alokasinya dinilai "Belum diterapkan" sampai penerapan berikutnya berhasil:', ""]
+        head += [f"- {md(g['name'])}: {md(clip(reason_text(g), MAX_REASON))}" for g in unapplied[:MAX_NOT_APPLIED_LINES]]
+        if len(unapplied) > MAX_NOT_APPLIED_LINES:
+            head.append(f"- ... dan {len(unapplied) - MAX_NOT_APPLIED_LINES} gateway lagi (lihat report.html)")
+        head.append("")
+
+    drift = []
+    if report["drift"]:
+        drift += ["### Konfigurasi menyimpang (drift)", "", "Konfigurasi tc yang terbaca di gateway berbeda dari yang seharusnya:", ""]
+        for item in report["drift"][:MAX_DRIFT_LINES]:
+            where = " ".join(md(x) for x in (item["gateway"], item.get("device") or "") if x)
+            if item.get("allocation"):
+                where += f" ({md(item['allocation'])})"
+            drift.append(f"- {where}: {md(item['difference'])}")
+        if len(report["drift"]) > MAX_DRIFT_LINES:
+            drift.append(f"- ... dan {len(report['drift']) - MAX_DRIFT_LINES} lagi (lihat report.json)")
+        drift.append("")
+
+    changed = [a for a in allocations if a.get("changed")]
+    tail = []
+    if changed:
+        names = [f"`Laporan_Penyelesaian_Tugas_{a['id']}.docx`" for a in changed[:10]]
+        more = f" dan {len(changed) - 10} lainnya" if len(changed) > 10 else ""
+        tail += [f"Surat laporan penyelesaian (DOCX) untuk {len(changed)} alokasi yang berubah: " + ", ".join(names) + more + ".", ""]
+    tail += ["Grafik dan rincian lengkap: `report.html`; data: `report.json`.", ""]
+    logins = list(dict.fromkeys(login for a in changed if (login := github_login(a))))
+    if logins:
+        tail += ["Pemohon: " + ", ".join(f"@{login}" for login in logins[:MAX_MENTIONS]), ""]
+
+    table = []
+    if allocations:
+        table += [
+            "| ID | Pengguna Bandwidth | Gateway / Uplink | Unduh dikonfigurasi (jaminan / maks) | Unduh di kabel (L2) / iperf3 "
+            "| Unggah dikonfigurasi (jaminan / maks) | Unggah di kabel (L2) / iperf3 | RTT idle → beban (ms) | Hasil |",
+            "|---|---|---|---:|---:|---:|---:|---:|---|",
+        ]
+        rows = {a["id"]: _markdown_row(a) for a in allocations}
+        budget = MAX_MARKDOWN - sum(len(x) + 1 for x in head + drift + tail + table) - 400
+        # Failed, not applied and changed allocations first, should the comment not hold them all.
+        chosen = set()
+        for allocation in sorted(allocations, key=lambda a: (a["verdict"] not in ("fail", "not_applied"), not a.get("changed"), a["id"])):
+            cost = len(rows[allocation["id"]]) + 1
+            if cost > budget:
+                break
+            budget -= cost
+            chosen.add(allocation["id"])
+        table += [rows[a["id"]] for a in allocations if a["id"] in chosen]
+        table.append("")
+        if len(chosen) < len(allocations):
+            table += [f"... dan {len(allocations) - len(chosen)} alokasi lain (lihat `report.html`).", ""]
+        table += [" ".join(footnote(report)), ""]
+    else:
+        table += ["Tidak ada alokasi.", ""]
+    return "\n".join(head + table + drift + tail).rstrip("\n") + "\n"
+
+
+def _markdown_row(allocation: dict) -> str:
+    ident = md(allocation["id"]) + (" (diubah)" if allocation.get("changed") else "")
+    verdict = VERDICT[allocation["verdict"]]
+    if allocation["verdict"] in ("fail", "not_applied"):
+        verdict = f"**{verdict}**"
+    if allocation.get("not_measured_reason"):
+        verdict += f": {md(clip(allocation['not_measured_reason'], MAX_REASON // 2))}"
+    cells = [
+        ident,
+        md(allocation.get("agency", "-")),
+        f"{md(allocation['gateway'])} / {md(allocation['uplink'])}",
+        configured(allocation["download"]),
+        "<br>".join([measured_pair(allocation["download"]), " · ".join(per_family(allocation, allocation["download"]))]).removesuffix("<br>"),
+        configured(allocation["upload"]),
+        "<br>".join([measured_pair(allocation["upload"]), " · ".join(per_family(allocation, allocation["upload"]))]).removesuffix("<br>"),
+        rtt_text(allocation),
+        verdict,
+    ]
+    return "| " + " | ".join(cells) + " |"
