@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import json
@@ -283,3 +284,260 @@ def processes_in(namespace: str, word: str) -> list[int]:
         except OSError:
             continue
     return found
+
+
+# ---- a repository built commit by commit, with its dispositions recorded (test_audit, test_ledger) ----
+# The history: a direct push creates BW-2026-0001; PR #11 (merge commit) creates BW-2026-0002;
+# PR #12 (squash, trailers pasted from `record --print`) raises its download max; PR #13 moves it
+# from gw-a to gw-b (a rename); PR #14 removes BW-2026-0001. `bandwidth record` asks a local server
+# (pytest-httpserver) that answers like the GitHub API.
+
+GH_REPO = "pemprov-kaltim/bandwidth"
+CHAIN = """\
+ordered: true
+chain:
+  - {role: kasubag_tu, title: Kasubag TU, members: [tu-1]}
+  - {role: administrator_tik, title: Pejabat Administrator Bidang TIK, members: [admin-1]}
+  - {role: kasi_infrastruktur, title: Kasi Infrastruktur TIK, members: [kasi-1]}
+"""
+ADMIN = ("Admin Jaringan", "admin@diskominfo.example.go.id")
+SITI = ("Siti Rahma", "siti@dinkes.example.go.id")
+MERGER = ("GitHub", "noreply@github.com")
+
+
+@dataclass
+class Step:
+    commit: str
+    date: str
+
+
+class History:
+    """Commits with fixed authors and dates; merges as GitHub makes them."""
+
+    def __init__(self, repo: Repo):
+        self.repo = repo
+        self.git("init", "-q", "-b", "main")
+
+    def git(self, *args: str, who=ADMIN, date: str = "2026-11-02T09:00:00+08:00") -> str:
+        env = {
+            **os.environ, "GIT_AUTHOR_NAME": who[0], "GIT_AUTHOR_EMAIL": who[1], "GIT_COMMITTER_NAME": who[0], "GIT_COMMITTER_EMAIL": who[1],
+            "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date,
+        }  # fmt: skip
+        return subprocess.run(["git", *args], cwd=self.repo.path, capture_output=True, text=True, check=True, env=env).stdout.strip()
+
+    def commit(self, message: str, who=ADMIN, date: str = "2026-11-02T09:00:00+08:00") -> str:
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", message, who=who, date=date)
+        return self.git("rev-parse", "HEAD")
+
+    def merge(self, branch: str, message: str, date: str) -> str:
+        self.git("merge", "-q", "--no-ff", branch, "-m", message, who=MERGER, date=date)
+        return self.git("rev-parse", "HEAD")
+
+
+def serve_pull(
+    httpserver, number: int, merge_sha: str, head: str, base: str, author: str, day: str, approvers=("tu-1", "admin-1", "kasi-1"),
+    branch: str = "feature", comments: list | None = None,
+):  # fmt: skip
+    """What GitHub answers about one merged pull request (opened at 00:30 of `day`), its reviews and its comments."""
+    merged_at = f"{day}T06:00:00Z"
+    httpserver.expect_request(f"/repos/{GH_REPO}/commits/{merge_sha}/pulls").respond_with_json([{"number": number, "merged_at": merged_at, "merge_commit_sha": merge_sha}])
+    pull = {"number": number, "user": {"login": author}, "head": {"sha": head, "ref": branch}, "base": {"sha": base}, "created_at": f"{day}T00:30:00Z"}
+    httpserver.expect_request(f"/repos/{GH_REPO}/pulls/{number}").respond_with_json({**pull, "merged_by": {"login": "kasi-1"}, "merged_at": merged_at})
+    httpserver.expect_request(f"/repos/{GH_REPO}/issues/{number}/comments", query_string={"per_page": "100"}).respond_with_json(comments or [])
+    httpserver.expect_request(f"/repos/{GH_REPO}/contents/.github/disposition.yml", query_string={"ref": base}).respond_with_json(
+        {"content": base64.b64encode(CHAIN.encode()).decode(), "encoding": "base64"}
+    )
+    reviews = [{"id": number * 10 + i, "user": {"login": login}, "state": "APPROVED", "submitted_at": f"{day}T0{i + 1}:00:00Z", "commit_id": head} for i, login in enumerate(approvers)]
+    httpserver.expect_request(f"/repos/{GH_REPO}/pulls/{number}/reviews", query_string={"per_page": "100"}).respond_with_json(reviews)
+    httpserver.expect_request(f"/repos/{GH_REPO}/pulls/{number}/files", query_string={"per_page": "100"}).respond_with_json([])
+
+
+def bandwidth(repo: Repo, httpserver, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "GITHUB_TOKEN": "test-token"}
+    if httpserver is not None:
+        env["GITHUB_API_URL"] = httpserver.url_for("").rstrip("/")
+    env.update({"GIT_COMMITTER_NAME": "github-actions[bot]", "GIT_COMMITTER_EMAIL": "bot@example.invalid"})
+    return subprocess.run([BANDWIDTH, *args], cwd=repo.path, capture_output=True, text=True, env=env, timeout=60, check=False)
+
+
+def record(repo: Repo, httpserver, commit: str, *extra: str) -> None:
+    done = bandwidth(repo, httpserver, "record", "--github-repo", GH_REPO, "--commit", commit, *extra)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.fixture
+def built(repo: Repo, httpserver):
+    """The repository after five steps, and the commit of each."""
+    h = History(repo)
+    repo.write(".github/disposition.yml", CHAIN)
+    repo.request("BW-2026-0001", "gw-a", subnets="[198.18.1.0/24]")
+    steps = {"create-0001": Step(h.commit("Inventory and the first allocation", date="2026-11-02T09:00:00+08:00"), "2026-11-02")}
+
+    h.git("checkout", "-q", "-b", "pr-11")
+    repo.request("BW-2026-0002", "gw-a", subnets="[198.18.2.0/24]", agency="Dinas Kesehatan")
+    head = h.commit("Permohonan BW-2026-0002", who=SITI, date="2026-11-03T08:00:00+08:00")
+    h.git("checkout", "-q", "main")
+    base = h.git("rev-parse", "HEAD")
+    merge = h.merge("pr-11", "Merge pull request #11 from dinkes/pr-11", "2026-11-03T14:00:00+08:00")
+    serve_pull(httpserver, 11, merge, head, base, "siti-rahma", "2026-11-03")
+    record(repo, httpserver, merge, "--applied-at", "2026-11-03T06:05:00Z")
+    steps["create-0002"] = Step(merge, "2026-11-03")
+
+    # Squash merge of PR #12: the trailers are pasted into the message; no note.
+    base = h.git("rev-parse", "HEAD")
+    serve_pull(httpserver, 12, "0" * 40, "1" * 40, base, "siti-rahma", "2026-11-10")
+    trailers = bandwidth(repo, httpserver, "record", "--github-repo", GH_REPO, "--pr", "12", "--print")
+    assert trailers.returncode == 0, trailers.stderr
+    assert "Bandwidth-Disposition: kasi_infrastruktur kasi-1 2026-11-10T03:00:00Z" in trailers.stdout
+    repo.request("BW-2026-0002", "gw-a", subnets="[198.18.2.0/24]", agency="Dinas Kesehatan", download="{guaranteed_mbps: 10, max_mbps: 30}")
+    steps["raise-0002"] = Step(h.commit(f"Naikkan BW-2026-0002 (#12)\n\n{trailers.stdout}", who=SITI, date="2026-11-10T15:00:00+08:00"), "2026-11-10")
+
+    h.git("checkout", "-q", "-b", "pr-13")
+    (repo.path / "allocations/gw-b").mkdir(exist_ok=True)
+    h.git("mv", "allocations/gw-a/BW-2026-0002.yaml", "allocations/gw-b/BW-2026-0002.yaml")
+    repo.request("BW-2026-0002", "gw-b", subnets="[198.18.18.0/24]", agency="Dinas Kesehatan", download="{guaranteed_mbps: 10, max_mbps: 30}")
+    head = h.commit("Pindahkan BW-2026-0002 ke gw-b", who=ADMIN, date="2026-11-20T08:00:00+08:00")
+    h.git("checkout", "-q", "main")
+    base = h.git("rev-parse", "HEAD")
+    merge = h.merge("pr-13", "Merge pull request #13 from diskominfo/pindah-0002", "2026-11-20T10:00:00+08:00")
+    serve_pull(httpserver, 13, merge, head, base, "admin-jaringan", "2026-11-20")
+    record(repo, httpserver, merge)
+    steps["move-0002"] = Step(merge, "2026-11-20")
+
+    h.git("checkout", "-q", "-b", "pr-14")
+    h.git("rm", "-q", "allocations/gw-a/BW-2026-0001.yaml")
+    head = h.commit("Cabut BW-2026-0001", who=ADMIN, date="2026-11-25T08:00:00+08:00")
+    h.git("checkout", "-q", "main")
+    base = h.git("rev-parse", "HEAD")
+    merge = h.merge("pr-14", "Merge pull request #14 from diskominfo/cabut-0001", "2026-11-25T09:00:00+08:00")
+    serve_pull(httpserver, 14, merge, head, base, "admin-jaringan", "2026-11-25", approvers=("tu-1", "admin-1"))  # kasi-1 did not approve
+    record(repo, httpserver, merge)
+    steps["remove-0001"] = Step(merge, "2026-11-25")
+    return repo, steps
+
+
+# ---- a completion report (schemas/report.schema.json) to render (test_reports, test_report_command, test_requirements) ----
+
+HOSTILE_AGENCY = "<script>alert(1)</script> **x** @octocat [a](http://evil)"
+
+
+def rates(guaranteed: float, maximum: float, measured: float | None = None, contention: float | None = None) -> dict:
+    return {"guaranteed_mbps": guaranteed, "max_mbps": maximum, "measured_mbps": measured, "contention_mbps": contention}
+
+
+def allocation(ident: str, gateway: str, uplink: str, agency: str, *, changed: bool, github: str | None, verdict: str = "pass", **extra) -> dict:
+    doc = {
+        "id": ident,
+        "gateway": gateway,
+        "uplink": uplink,
+        "agency": agency,
+        "letter": {"number": f"440/{ident[-4:]}/DISKOMINFO-XI/2026", "date": "2026-11-02"},
+        "contact": {"name": "Budi Santoso", "email": "budi.santoso@example.go.id", "github": github},
+        "subnets": ["198.18.10.0/24"],
+        "priority": 2,
+        "start": "2026-11-09",
+        "end": None,
+        "purpose": "Layanan SIMRS dan telemedicine",
+        "changed": changed,
+        "download": rates(50, 100, 95.2, 51.0),
+        "upload": rates(20, 40, 38.125),
+        "verdict": verdict,
+        "timeline": {
+            "committed": "2026-11-27T01:00:00Z",
+            "approved": None,
+            "merged": "2026-11-28T00:55:00Z",
+            "applied": "2026-11-28T01:02:30Z",
+            "verified": "2026-11-28T01:04:10Z",
+        },
+    }
+    doc.update(extra)
+    return doc
+
+
+def sample() -> dict:
+    return {
+        "commit": "0123456789abcdef0123456789abcdef01234567",
+        "started": "2026-11-28T01:02:03Z",
+        "finished": "2026-11-28T01:05:00Z",
+        "mode": "lab",
+        "tolerance": {"max_low": 0.85, "max_high": 1.05, "guaranteed_min": 0.90},
+        "gateways": [
+            {
+                "name": "gw-samarinda",
+                "applied": True,
+                "reason": None,
+                "changed": True,
+                "commands": ["tc class change dev eth1 parent 1:1 classid 1:10 htb rate 50mbit ceil 100mbit prio 2"],
+                "uplinks": [
+                    {"name": "isp-a", "download_mbps": 1000, "upload_mbps": 500, "reserve_percent": 10, "allocated": {"download_mbps": 210, "upload_mbps": 85}},
+                    {"name": "isp-b", "download_mbps": 500, "upload_mbps": 500, "reserve_percent": 10, "allocated": {"download_mbps": 40, "upload_mbps": 15}},
+                ],
+            },
+            {
+                "name": "gw-balikpapan",
+                "applied": True,
+                "reason": None,
+                "changed": False,
+                "commands": [],
+                "uplinks": [{"name": "isp-a", "download_mbps": 300, "upload_mbps": 100, "reserve_percent": 20, "allocated": {"download_mbps": 125, "upload_mbps": 50}}],
+            },
+        ],
+        "drift": [],
+        "allocations": [
+            allocation("BW-2026-0001", "gw-samarinda", "isp-a", "Dinas Kesehatan Provinsi Kalimantan Timur", changed=True, github="budi-santoso"),
+            allocation(
+                "BW-2026-0002",
+                "gw-samarinda",
+                "isp-b",
+                "Badan Pendapatan Daerah Provinsi Kalimantan Timur",
+                changed=False,
+                github="siti-aminah",
+                download=rates(40, 80, 78.4),
+                upload=rates(15, 30, 29.1),
+            ),
+            allocation(
+                "BW-2026-0003",
+                "gw-balikpapan",
+                "isp-a",
+                "RSUD Dr. Kanujoso Djatiwibowo",
+                changed=True,
+                github=None,
+                verdict="fail",
+                download=rates(100, 200, 120.5, 70.25),
+                upload=rates(40, 60, 57, 39.5),
+            ),
+            allocation(
+                "BW-2026-0004",
+                "gw-balikpapan",
+                "isp-a",
+                "Dinas Pendidikan dan Kebudayaan Provinsi Kalimantan Timur",
+                changed=False,
+                github="rudi-h",
+                verdict="not_measured",
+                download=rates(25, 50),
+                upload=rates(10, 20),
+            ),
+        ],
+    }
+
+
+FULL_TIMELINE = {
+    "requested": "2026-11-27T00:58:00Z",
+    "committed": "2026-11-27T01:00:00Z",
+    "opened": "2026-11-27T01:00:00Z",
+    "dispositions": [
+        {"role": "kasubag_tu", "login": "sri-wahyuni-tu", "time": "2026-11-27T02:10:00Z"},
+        {"role": "administrator_tik", "login": "rudi-hartono-tik", "time": "2026-11-27T03:00:00Z"},
+        {"role": "kasi_infrastruktur", "login": "dewi-lestari-infra", "time": "2026-11-27T04:30:00Z"},
+    ],
+    "approved": "2026-11-27T04:30:00Z",
+    "head_committed": "2026-11-27T00:59:30Z",
+    "checked": "2026-11-27T01:03:00Z",
+    "availability_reported": "2026-11-27T01:03:20Z",
+    "merged": "2026-11-28T00:55:00Z",
+    "applied": "2026-11-28T01:02:30Z",
+    "verified": "2026-11-28T01:04:10Z",
+    "pull_request": 42,
+    "copied": "2026-11-28T01:07:00Z",
+}

@@ -9,145 +9,19 @@ answers like the GitHub API.
 
 from __future__ import annotations
 
-import base64
 import copy
 import csv
 import io
 import json
 import os
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 import docx
 import pytest
 
 from bandwidth import report_text
-from conftest import BANDWIDTH, Repo
-
-GH_REPO = "pemprov-kaltim/bandwidth"
-CHAIN = """\
-ordered: true
-chain:
-  - {role: kasubag_tu, title: Kasubag TU, members: [tu-1]}
-  - {role: administrator_tik, title: Pejabat Administrator Bidang TIK, members: [admin-1]}
-  - {role: kasi_infrastruktur, title: Kasi Infrastruktur TIK, members: [kasi-1]}
-"""
-ADMIN = ("Admin Jaringan", "admin@diskominfo.example.go.id")
-SITI = ("Siti Rahma", "siti@dinkes.example.go.id")
-MERGER = ("GitHub", "noreply@github.com")
-
-
-@dataclass
-class Step:
-    commit: str
-    date: str
-
-
-class History:
-    """Commits with fixed authors and dates; merges as GitHub makes them."""
-
-    def __init__(self, repo: Repo):
-        self.repo = repo
-        self.git("init", "-q", "-b", "main")
-
-    def git(self, *args: str, who=ADMIN, date: str = "2026-11-02T09:00:00+08:00") -> str:
-        env = {
-            **os.environ, "GIT_AUTHOR_NAME": who[0], "GIT_AUTHOR_EMAIL": who[1], "GIT_COMMITTER_NAME": who[0], "GIT_COMMITTER_EMAIL": who[1],
-            "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date,
-        }  # fmt: skip
-        return subprocess.run(["git", *args], cwd=self.repo.path, capture_output=True, text=True, check=True, env=env).stdout.strip()
-
-    def commit(self, message: str, who=ADMIN, date: str = "2026-11-02T09:00:00+08:00") -> str:
-        self.git("add", "-A")
-        self.git("commit", "-q", "-m", message, who=who, date=date)
-        return self.git("rev-parse", "HEAD")
-
-    def merge(self, branch: str, message: str, date: str) -> str:
-        self.git("merge", "-q", "--no-ff", branch, "-m", message, who=MERGER, date=date)
-        return self.git("rev-parse", "HEAD")
-
-
-def serve_pull(
-    httpserver, number: int, merge_sha: str, head: str, base: str, author: str, day: str, approvers=("tu-1", "admin-1", "kasi-1"),
-    branch: str = "feature", comments: list | None = None,
-):  # fmt: skip
-    """What GitHub answers about one merged pull request (opened at 00:30 of `day`), its reviews and its comments."""
-    merged_at = f"{day}T06:00:00Z"
-    httpserver.expect_request(f"/repos/{GH_REPO}/commits/{merge_sha}/pulls").respond_with_json([{"number": number, "merged_at": merged_at, "merge_commit_sha": merge_sha}])
-    pull = {"number": number, "user": {"login": author}, "head": {"sha": head, "ref": branch}, "base": {"sha": base}, "created_at": f"{day}T00:30:00Z"}
-    httpserver.expect_request(f"/repos/{GH_REPO}/pulls/{number}").respond_with_json({**pull, "merged_by": {"login": "kasi-1"}, "merged_at": merged_at})
-    httpserver.expect_request(f"/repos/{GH_REPO}/issues/{number}/comments", query_string={"per_page": "100"}).respond_with_json(comments or [])
-    httpserver.expect_request(f"/repos/{GH_REPO}/contents/.github/disposition.yml", query_string={"ref": base}).respond_with_json(
-        {"content": base64.b64encode(CHAIN.encode()).decode(), "encoding": "base64"}
-    )
-    reviews = [{"id": number * 10 + i, "user": {"login": login}, "state": "APPROVED", "submitted_at": f"{day}T0{i + 1}:00:00Z", "commit_id": head} for i, login in enumerate(approvers)]
-    httpserver.expect_request(f"/repos/{GH_REPO}/pulls/{number}/reviews", query_string={"per_page": "100"}).respond_with_json(reviews)
-    httpserver.expect_request(f"/repos/{GH_REPO}/pulls/{number}/files", query_string={"per_page": "100"}).respond_with_json([])
-
-
-def bandwidth(repo: Repo, httpserver, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "GITHUB_TOKEN": "test-token"}
-    if httpserver is not None:
-        env["GITHUB_API_URL"] = httpserver.url_for("").rstrip("/")
-    env.update({"GIT_COMMITTER_NAME": "github-actions[bot]", "GIT_COMMITTER_EMAIL": "bot@example.invalid"})
-    return subprocess.run([BANDWIDTH, *args], cwd=repo.path, capture_output=True, text=True, env=env, timeout=60, check=False)
-
-
-def record(repo: Repo, httpserver, commit: str, *extra: str) -> None:
-    done = bandwidth(repo, httpserver, "record", "--github-repo", GH_REPO, "--commit", commit, *extra)
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
-@pytest.fixture
-def built(repo: Repo, httpserver):
-    """The repository after five steps, and the commit of each."""
-    h = History(repo)
-    repo.write(".github/disposition.yml", CHAIN)
-    repo.request("BW-2026-0001", "gw-a", subnets="[198.18.1.0/24]")
-    steps = {"create-0001": Step(h.commit("Inventory and the first allocation", date="2026-11-02T09:00:00+08:00"), "2026-11-02")}
-
-    h.git("checkout", "-q", "-b", "pr-11")
-    repo.request("BW-2026-0002", "gw-a", subnets="[198.18.2.0/24]", agency="Dinas Kesehatan")
-    head = h.commit("Permohonan BW-2026-0002", who=SITI, date="2026-11-03T08:00:00+08:00")
-    h.git("checkout", "-q", "main")
-    base = h.git("rev-parse", "HEAD")
-    merge = h.merge("pr-11", "Merge pull request #11 from dinkes/pr-11", "2026-11-03T14:00:00+08:00")
-    serve_pull(httpserver, 11, merge, head, base, "siti-rahma", "2026-11-03")
-    record(repo, httpserver, merge, "--applied-at", "2026-11-03T06:05:00Z")
-    steps["create-0002"] = Step(merge, "2026-11-03")
-
-    # Squash merge of PR #12: the trailers are pasted into the message; no note.
-    base = h.git("rev-parse", "HEAD")
-    serve_pull(httpserver, 12, "0" * 40, "1" * 40, base, "siti-rahma", "2026-11-10")
-    trailers = bandwidth(repo, httpserver, "record", "--github-repo", GH_REPO, "--pr", "12", "--print")
-    assert trailers.returncode == 0, trailers.stderr
-    assert "Bandwidth-Disposition: kasi_infrastruktur kasi-1 2026-11-10T03:00:00Z" in trailers.stdout
-    repo.request("BW-2026-0002", "gw-a", subnets="[198.18.2.0/24]", agency="Dinas Kesehatan", download="{guaranteed_mbps: 10, max_mbps: 30}")
-    steps["raise-0002"] = Step(h.commit(f"Naikkan BW-2026-0002 (#12)\n\n{trailers.stdout}", who=SITI, date="2026-11-10T15:00:00+08:00"), "2026-11-10")
-
-    h.git("checkout", "-q", "-b", "pr-13")
-    (repo.path / "allocations/gw-b").mkdir(exist_ok=True)
-    h.git("mv", "allocations/gw-a/BW-2026-0002.yaml", "allocations/gw-b/BW-2026-0002.yaml")
-    repo.request("BW-2026-0002", "gw-b", subnets="[198.18.18.0/24]", agency="Dinas Kesehatan", download="{guaranteed_mbps: 10, max_mbps: 30}")
-    head = h.commit("Pindahkan BW-2026-0002 ke gw-b", who=ADMIN, date="2026-11-20T08:00:00+08:00")
-    h.git("checkout", "-q", "main")
-    base = h.git("rev-parse", "HEAD")
-    merge = h.merge("pr-13", "Merge pull request #13 from diskominfo/pindah-0002", "2026-11-20T10:00:00+08:00")
-    serve_pull(httpserver, 13, merge, head, base, "admin-jaringan", "2026-11-20")
-    record(repo, httpserver, merge)
-    steps["move-0002"] = Step(merge, "2026-11-20")
-
-    h.git("checkout", "-q", "-b", "pr-14")
-    h.git("rm", "-q", "allocations/gw-a/BW-2026-0001.yaml")
-    head = h.commit("Cabut BW-2026-0001", who=ADMIN, date="2026-11-25T08:00:00+08:00")
-    h.git("checkout", "-q", "main")
-    base = h.git("rev-parse", "HEAD")
-    merge = h.merge("pr-14", "Merge pull request #14 from diskominfo/cabut-0001", "2026-11-25T09:00:00+08:00")
-    serve_pull(httpserver, 14, merge, head, base, "admin-jaringan", "2026-11-25", approvers=("tu-1", "admin-1"))  # kasi-1 did not approve
-    record(repo, httpserver, merge)
-    steps["remove-0001"] = Step(merge, "2026-11-25")
-    return repo, steps
+from conftest import BANDWIDTH, CHAIN, GH_REPO, SITI, History, Repo, bandwidth, record, serve_pull
 
 
 def audit(repo: Repo, *args: str) -> subprocess.CompletedProcess:

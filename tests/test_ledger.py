@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from conftest import BANDWIDTH, ROOT, Repo
-from test_audit import built  # noqa: F401 - the fixture: a repository built commit by commit
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -41,7 +40,7 @@ def files_at(repo: Repo, commit: str) -> dict[str, list[str]]:
     return found
 
 
-def test_ledger_at_each_past_commit_matches_that_commit(built):  # noqa: F811
+def test_ledger_at_each_past_commit_matches_that_commit(built):
     repo, steps = built
     for name, step in steps.items():
         doc = ledger_json(repo.path, f"--at={step.commit}")
@@ -58,7 +57,7 @@ def test_ledger_at_each_past_commit_matches_that_commit(built):  # noqa: F811
     assert subprocess.run(["git", "status", "--porcelain"], cwd=repo.path, capture_output=True, text=True, check=True).stdout == ""
 
 
-def test_ledger_at_a_date_is_main_at_the_end_of_that_day(built):  # noqa: F811
+def test_ledger_at_a_date_is_main_at_the_end_of_that_day(built):
     repo, steps = built
     assert placed(ledger_json(repo.path, "--at=2026-11-21")) == files_at(repo, steps["move-0002"].commit)
     assert ledger_json(repo.path, "--at=2026-11-21")["date"] == "2026-11-21"

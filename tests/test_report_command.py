@@ -253,7 +253,7 @@ def rendered(tmp_path: Path) -> Path:
     """reports/<time>/ with every file of a report whose allocations came by PR #42 (BW-2026-0001, BW-2026-0002) and #43, and
     reports/latest pointing at it; no git anywhere."""
     from bandwidth import report_files
-    from test_reports import FULL_TIMELINE, sample
+    from conftest import FULL_TIMELINE, sample
 
     data = sample()
     for allocation, number in zip(data["allocations"], (42, 42, 43, None), strict=True):

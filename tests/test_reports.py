@@ -15,114 +15,14 @@ import jsonschema
 import pytest
 
 from bandwidth import report_files, report_markdown, report_text, reports
+from conftest import FULL_TIMELINE, HOSTILE_AGENCY, allocation, rates, sample
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = Path(__file__).parent / "expected"
 SCHEMA = json.loads((ROOT / "schemas" / "report.schema.json").read_text(encoding="utf-8"))
 CHROMIUM = Path("/usr/bin/chromium")
-HOSTILE_AGENCY = "<script>alert(1)</script> **x** @octocat [a](http://evil)"
 # What an apply error may carry: markup, a mention, a link, a newline, a control character.
 HOSTILE_REASON = "unreachable: Failed to connect to the host via ssh: <script>alert(1)</script> **x** @octocat [a](http://evil)\nkex\x07 `rm`"
-
-
-def rates(guaranteed: float, maximum: float, measured: float | None = None, contention: float | None = None) -> dict:
-    return {"guaranteed_mbps": guaranteed, "max_mbps": maximum, "measured_mbps": measured, "contention_mbps": contention}
-
-
-def allocation(ident: str, gateway: str, uplink: str, agency: str, *, changed: bool, github: str | None, verdict: str = "pass", **extra) -> dict:
-    doc = {
-        "id": ident,
-        "gateway": gateway,
-        "uplink": uplink,
-        "agency": agency,
-        "letter": {"number": f"440/{ident[-4:]}/DISKOMINFO-XI/2026", "date": "2026-11-02"},
-        "contact": {"name": "Budi Santoso", "email": "budi.santoso@example.go.id", "github": github},
-        "subnets": ["198.18.10.0/24"],
-        "priority": 2,
-        "start": "2026-11-09",
-        "end": None,
-        "purpose": "Layanan SIMRS dan telemedicine",
-        "changed": changed,
-        "download": rates(50, 100, 95.2, 51.0),
-        "upload": rates(20, 40, 38.125),
-        "verdict": verdict,
-        "timeline": {
-            "committed": "2026-11-27T01:00:00Z",
-            "approved": None,
-            "merged": "2026-11-28T00:55:00Z",
-            "applied": "2026-11-28T01:02:30Z",
-            "verified": "2026-11-28T01:04:10Z",
-        },
-    }
-    doc.update(extra)
-    return doc
-
-
-def sample() -> dict:
-    return {
-        "commit": "0123456789abcdef0123456789abcdef01234567",
-        "started": "2026-11-28T01:02:03Z",
-        "finished": "2026-11-28T01:05:00Z",
-        "mode": "lab",
-        "tolerance": {"max_low": 0.85, "max_high": 1.05, "guaranteed_min": 0.90},
-        "gateways": [
-            {
-                "name": "gw-samarinda",
-                "applied": True,
-                "reason": None,
-                "changed": True,
-                "commands": ["tc class change dev eth1 parent 1:1 classid 1:10 htb rate 50mbit ceil 100mbit prio 2"],
-                "uplinks": [
-                    {"name": "isp-a", "download_mbps": 1000, "upload_mbps": 500, "reserve_percent": 10, "allocated": {"download_mbps": 210, "upload_mbps": 85}},
-                    {"name": "isp-b", "download_mbps": 500, "upload_mbps": 500, "reserve_percent": 10, "allocated": {"download_mbps": 40, "upload_mbps": 15}},
-                ],
-            },
-            {
-                "name": "gw-balikpapan",
-                "applied": True,
-                "reason": None,
-                "changed": False,
-                "commands": [],
-                "uplinks": [{"name": "isp-a", "download_mbps": 300, "upload_mbps": 100, "reserve_percent": 20, "allocated": {"download_mbps": 125, "upload_mbps": 50}}],
-            },
-        ],
-        "drift": [],
-        "allocations": [
-            allocation("BW-2026-0001", "gw-samarinda", "isp-a", "Dinas Kesehatan Provinsi Kalimantan Timur", changed=True, github="budi-santoso"),
-            allocation(
-                "BW-2026-0002",
-                "gw-samarinda",
-                "isp-b",
-                "Badan Pendapatan Daerah Provinsi Kalimantan Timur",
-                changed=False,
-                github="siti-aminah",
-                download=rates(40, 80, 78.4),
-                upload=rates(15, 30, 29.1),
-            ),
-            allocation(
-                "BW-2026-0003",
-                "gw-balikpapan",
-                "isp-a",
-                "RSUD Dr. Kanujoso Djatiwibowo",
-                changed=True,
-                github=None,
-                verdict="fail",
-                download=rates(100, 200, 120.5, 70.25),
-                upload=rates(40, 60, 57, 39.5),
-            ),
-            allocation(
-                "BW-2026-0004",
-                "gw-balikpapan",
-                "isp-a",
-                "Dinas Pendidikan dan Kebudayaan Provinsi Kalimantan Timur",
-                changed=False,
-                github="rudi-h",
-                verdict="not_measured",
-                download=rates(25, 50),
-                upload=rates(10, 20),
-            ),
-        ],
-    }
 
 
 def wire(guaranteed: float, maximum: float, measured=None, wire_mbps=None, contention=None, contention_wire=None, **by_family: tuple) -> dict:
@@ -452,27 +352,6 @@ def test_report_html_in_headless_chromium(tmp_path: Path, make):
     assert shot.stat().st_size > 10_000
     dom = subprocess.run([*argv, "--dump-dom", html.as_uri()], capture_output=True, text=True, timeout=120, check=False)
     assert 'id="chart-allocations"' in dom.stdout and 'id="chart-uplinks"' in dom.stdout, dom.stderr
-
-
-FULL_TIMELINE = {
-    "requested": "2026-11-27T00:58:00Z",
-    "committed": "2026-11-27T01:00:00Z",
-    "opened": "2026-11-27T01:00:00Z",
-    "dispositions": [
-        {"role": "kasubag_tu", "login": "sri-wahyuni-tu", "time": "2026-11-27T02:10:00Z"},
-        {"role": "administrator_tik", "login": "rudi-hartono-tik", "time": "2026-11-27T03:00:00Z"},
-        {"role": "kasi_infrastruktur", "login": "dewi-lestari-infra", "time": "2026-11-27T04:30:00Z"},
-    ],
-    "approved": "2026-11-27T04:30:00Z",
-    "head_committed": "2026-11-27T00:59:30Z",
-    "checked": "2026-11-27T01:03:00Z",
-    "availability_reported": "2026-11-27T01:03:20Z",
-    "merged": "2026-11-28T00:55:00Z",
-    "applied": "2026-11-28T01:02:30Z",
-    "verified": "2026-11-28T01:04:10Z",
-    "pull_request": 42,
-    "copied": "2026-11-28T01:07:00Z",
-}
 
 
 def test_docx_has_one_row_per_step_with_its_time_and_duration(tmp_path: Path):

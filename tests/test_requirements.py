@@ -161,7 +161,7 @@ def test_the_runtime_lock_alone_installs_and_runs_the_production_jobs_commands(t
     run(bandwidth, "ledger", "--format", "html", "--output", str(tmp_path / "ledger.html"))
     assert (tmp_path / "ledger.html").read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")
     # The report with its DOCX letters (python-docx, lxml), from the sample of test_reports.
-    from test_reports import sample
+    from conftest import sample
 
     (tmp_path / "report.json").write_text(json.dumps(sample()), encoding="utf-8")
     script = (
