@@ -32,7 +32,7 @@ def request(number: int, gateway: str, max_mbps: int) -> bytes:
     ).encode()
 
 
-def fast_import_stream(merges: int, merge_commits: bool = True) -> bytes:
+def fast_import_stream(merges: int, merge_commits: bool = True) -> bytes:  # noqa: PLR0915 - writes a git fast-import stream in order; splitting it hides the stream's shape
     """Main as N pull requests: merge commits of a one-commit branch by its requester (GitHub's default),
     or squash merges; one note per merge; every 7th a move to the other gateway, every 11th a removal."""
     out = bytearray()

@@ -22,7 +22,7 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one add_argument per option of every command: a table, not logic
     parser = argparse.ArgumentParser(prog="bandwidth", description="Bandwidth provisioning for Pemprov Kaltim, as code.")
     parser.add_argument("--version", action="version", version=f"bandwidth {__version__}")
     parser.add_argument("-C", "--repo", type=Path, default=Path("."), help="repository root (default: the current folder)")

@@ -149,7 +149,7 @@ class Disposition:
         }
 
 
-def parse(message: str) -> Disposition | None:
+def parse(message: str) -> Disposition | None:  # noqa: PLR0912 - one branch per trailer key, each checked against its own pattern
     """The Bandwidth-* trailers of a note or of a commit message's last paragraph; None when there are none."""
     paragraphs = [p for p in re.split(r"\n[ \t]*\n", message.strip()) if p.strip()]
     if not paragraphs:

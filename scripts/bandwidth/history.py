@@ -206,7 +206,7 @@ class BranchAuthors:
         return next((self.by_merge[(merge, p)] for p in paths if p and (merge, p) in self.by_merge), None)
 
 
-def walk(root: Path, ref: str = "HEAD") -> History:
+def walk(root: Path, ref: str = "HEAD") -> History:  # noqa: PLR0912, PLR0915 - one pass over git log: the order of its cases is the order git reports changes in
     head = gitread.resolve(root, ref)
     changes = first_parent_changes(root, head)
     boundary = gitread.shallow_boundary(root)

@@ -181,7 +181,7 @@ def _idle_rtt(clients: list[dict]) -> dict[str, float | None]:
     return {key: _rtt(out) for key, out in outputs.items()}
 
 
-def measure(options: Options) -> dict:
+def measure(options: Options) -> dict:  # noqa: PLR0912 - the measuring sequence (alone, per family, together) in the order it runs
     """{"duration", "alone": {id: {direction: Mbit/s}}, "contention": {...}, "wire_alone", "wire_contention",
     "by_family": {id: {direction: {family: {"measured_mbps", "wire_mbps"}}}}, "rtt": {id: {family, idle, loaded}}}.
 

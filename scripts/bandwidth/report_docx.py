@@ -40,7 +40,7 @@ def render(report: dict, allocation: dict) -> bytes:
     return buffer.getvalue()
 
 
-def build(report: dict, allocation: dict):
+def build(report: dict, allocation: dict):  # noqa: PLR0912, PLR0915 - the letter top to bottom, one paragraph after the other, as it reads
     """The letter for one allocation, as a python-docx Document."""
     document = Document()
     _setup(document, report, allocation)

@@ -23,7 +23,7 @@ from bandwidth.reports import MAX_DRIFT_LINES, MAX_MARKDOWN, MAX_MENTIONS, MAX_N
 # --- report.md ----------------------------------------------------------------------------------------------------------
 
 
-def render_markdown(report: dict) -> str:
+def render_markdown(report: dict) -> str:  # noqa: PLR0912, PLR0915 - report.md top to bottom, with its size limits, as it reads
     """report.md: short enough for a GitHub job summary or a pull request comment."""
     allocations = by_id(report["allocations"])
     head = ["## Laporan Penyelesaian Tugas Penyediaan Bandwidth", ""]

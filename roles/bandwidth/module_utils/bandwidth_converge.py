@@ -336,7 +336,7 @@ def converge(gateway: Gateway, plan: dict, leaf: str, check_mode: bool, exists=d
     return outcome
 
 
-def rollback(gateway: Gateway, before: dict, touched: set, created_ifbs: list[str], plan: dict, exists=device_exists) -> list[str]:
+def rollback(gateway: Gateway, before: dict, touched: set, created_ifbs: list[str], plan: dict, exists=device_exists) -> list[str]:  # noqa: PLR0912 - one rollback, one branch per kind of device state; kept whole so it is read in one place
     """Put the devices back as they were read, whatever the batch reached; returns what differs after.
 
     The devices the batch had commands for are rebuilt; an ifb this run created is removed; one

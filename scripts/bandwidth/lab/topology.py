@@ -49,7 +49,7 @@ def _link6(transit: int, host: int) -> str:
     return str(LINK_RANGE6.network_address + (transit << 64) + host)
 
 
-def plan(inventory, allocations: list, today: dt.date, *, lab_dir: Path, root: Path, source_inventory: Path, clients: bool = True) -> dict:
+def plan(inventory, allocations: list, today: dt.date, *, lab_dir: Path, root: Path, source_inventory: Path, clients: bool = True) -> dict:  # noqa: PLR0912, PLR0915 - the whole lab plan in one pure function, tested as one (tests/test_lab_topology.py)
     """Everything the lab is made of, as the lab.json document (state "building", no pids yet)."""
     lab_dir = Path(os.path.abspath(lab_dir))
     ssh_dir, run_dir, log_dir = lab_dir / "ssh", lab_dir / "run", lab_dir / "log"
