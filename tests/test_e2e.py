@@ -199,9 +199,11 @@ def test_race_main_over_capacity_is_not_applied_and_an_issue_names_who_must_act(
     first = "allocations/gw-balikpapan/BW-2026-0013.yaml"
     second = "allocations/gw-balikpapan/BW-2026-0014.yaml"
     world.branch("rsud", {first: request_yaml("BW-2026-0013", "gw-balikpapan", "isp-a", "198.18.203.0/24", share, "budi-santoso")}, "Permohonan BW-2026-0013")
-    world.branch("permohonan/issue-9", {second: request_yaml("BW-2026-0014", "gw-balikpapan", "isp-a", "198.18.204.0/24", share, "sari-dewi")}, "Permohonan BW-2026-0014")
+    intake = github.open_issue("Permohonan bandwidth BW-2026-0014", "(formulir)", "sari-dewi", labels=("permohonan-bandwidth",))
+    branch = f"permohonan/issue-{intake}"  # the intake workflow's pull request for that issue
+    world.branch(branch, {second: request_yaml("BW-2026-0014", "gw-balikpapan", "isp-a", "198.18.204.0/24", share, "sari-dewi")}, "Permohonan BW-2026-0014")
     one = github.open_pull("rsud", "budi-santoso", "Permohonan BW-2026-0013")
-    two = github.open_pull("permohonan/issue-9", "github-actions[bot]", "Permohonan BW-2026-0014")
+    two = github.open_pull(branch, "github-actions[bot]", "Permohonan BW-2026-0014")
     for number in (one, two):  # each passes the check on its own
         run = world.run("pull_request", github.pull_request_event(number), "pull-request.yml", job="check")
         assert run.jobs() == {"check": "success"}, run.text()
@@ -213,14 +215,21 @@ def test_race_main_over_capacity_is_not_applied_and_an_issue_names_who_must_act(
     run = world.run("push", github.push_event(before, after), "apply.yml")
     jobs = run.jobs()
     assert jobs.get("check") == "failure" and jobs.get("recheck-issue") == "success", run.text()
-    # Nothing after the failed re-check ran: no note pushed, no gateway touched, no report.
-    for job in ("disposition", "apply", "applied", "comment"):
+    # Nothing after the failed re-check ran: no gateway touched, no applied time, no report.
+    for job in ("apply", "applied", "comment"):
         assert jobs.get(job) == "skipped", (job, jobs)
         assert not run.steps(job), f"job {job} ran steps"
     assert "Skipping job 'Konfigurasi dan verifikasi gateway'" in run.log.read_text()
-    assert github.refs() == refs_before and len(github.pushes) == pushes_before
+    # The disposition runs beside the re-check: the merge and its approvals happened, so the note records
+    # them; it is the only ref that moves, and it says nothing was applied.
+    assert jobs.get("disposition") == "success", jobs
+    moved = {name for name in github.refs() if github.refs()[name] != refs_before.get(name)}
+    assert moved <= {"refs/notes/bandwidth"} and len(github.pushes) <= pushes_before + 1, (moved, github.pushes[pushes_before:])
+    note = github.git("notes", "--ref=refs/notes/bandwidth", "show", after)
+    assert f"Bandwidth-Pull-Request: {two}" in note and "Bandwidth-Applied" not in note, note
+    assert f"Bandwidth-Requested-At: {github.issues[intake]['created_at']}" in note, note  # the intake issue's time
 
-    issues = [i for i in github.issues.values() if "pull_request" not in i]
+    issues = [i for i in github.issues.values() if "pull_request" not in i and i["number"] != intake]
     assert len(issues) == 1, issues
     issue = issues[0]
     assert issue["title"] == "Pemeriksaan ulang main gagal: konfigurasi gateway tidak diterapkan" and issue["user"]["login"] == "github-actions[bot]"
@@ -235,7 +244,7 @@ def test_race_main_over_capacity_is_not_applied_and_an_issue_names_who_must_act(
     # The next run (the daily one) finds main still over: the same issue gets a comment, not a twin.
     run = world.run("schedule", github.schedule_event("5 16 * * *"), "apply.yml")
     assert run.jobs().get("recheck-issue") == "success" and run.jobs().get("apply") == "skipped", run.text()
-    assert len([i for i in github.issues.values() if "pull_request" not in i]) == 1
+    assert len([i for i in github.issues.values() if "pull_request" not in i and i["number"] != intake]) == 1
     assert len(github.comments_on(issue["number"])) == 1 and "gw-balikpapan/isp-a" in github.comments_on(issue["number"])[0]["body"]
 
 
