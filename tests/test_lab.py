@@ -19,6 +19,7 @@ import yaml
 
 from bandwidth import lab as lab_module
 from bandwidth import loader
+from bandwidth.commands import lab as lab_command
 from bandwidth.lab import processes as lab_processes
 from bandwidth.lab import runner as lab_runner
 from conftest import GW_B, ROOT
@@ -31,7 +32,7 @@ def lab_cli(*argv: str, repo: Path = ROOT) -> int:
     """`bandwidth lab ...` in this process, as the CLI calls it."""
     parser = argparse.ArgumentParser(prog="bandwidth lab")
     parser.set_defaults(repo=repo)
-    lab_module.add_arguments(parser)
+    lab_command.add_arguments(parser)
     return lab_module.run(parser.parse_args(list(argv)))
 
 

@@ -16,13 +16,6 @@ from bandwidth.textid import WITA
 SUMMARY_FIELDS = ("(file)", "agency", "letter.number", "uplink", "subnets", "download.guaranteed_mbps", "download.max_mbps", "upload.guaranteed_mbps", "upload.max_mbps", "start", "end")
 
 
-def add_arguments(parser) -> None:
-    parser.add_argument("id", nargs="?", help="only this allocation (its whole life, across renames)")
-    parser.add_argument("--since", metavar="DATE", help="only events on or after this date (YYYY-MM-DD, WITA)")
-    parser.add_argument("--ref", default="HEAD", help="the history to read (default: %(default)s; in CI: main)")
-    parser.add_argument("--format", choices=("text", "json", "csv"), default="text", help="output format (default: %(default)s)")
-
-
 def run(args) -> int:
     since = None
     if args.since:

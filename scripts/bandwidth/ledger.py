@@ -24,14 +24,6 @@ from bandwidth.model import DIRECTIONS, CheckResult
 from bandwidth.textid import WITA
 
 
-def add_arguments(parser) -> None:
-    parser.add_argument("--at", metavar="DATE|REF", help="a date (YYYY-MM-DD: main as it stood at the end of that day, WITA) or a commit; default: today, this checkout")
-    parser.add_argument("--ref", default="HEAD", help="with --at DATE: the history to look in (default: %(default)s; in CI: main)")
-    parser.add_argument("--inventory", default="inventory/production", help="inventory folder (default: %(default)s)")
-    parser.add_argument("--format", choices=("text", "json", "md", "html"), default="text", help="output format (default: %(default)s)")
-    parser.add_argument("--output", type=Path, metavar="FILE", help="write to FILE instead of standard output")
-
-
 def run(args) -> int:
     from bandwidth import ledger_render
 

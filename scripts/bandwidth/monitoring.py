@@ -37,26 +37,6 @@ class MonitorOptions:
     underused_percent: float = 10.0
 
 
-def add_arguments(parser) -> None:
-    parser.add_argument("--inventory", default="inventory/production", help="inventory folder (default: %(default)s)")
-    parser.add_argument("--plans", type=Path, default=Path(".plans"), help="the plans and <gateway>.counters.json of playbooks/monitor.yml (default: %(default)s)")
-    parser.add_argument("--reports", type=Path, default=Path("reports"), help="reports/monitoring/<time>/ and reports/monitoring/latest go here (default: %(default)s)")
-    parser.add_argument("--at-ceiling-percent", type=_percent, default=90.0, metavar="P", help="average >= P%% of max_mbps in a direction: candidate for more (default: %(default)g)")
-    parser.add_argument("--underused-percent", type=_percent, default=10.0, metavar="P", help="average < P%% of guaranteed_mbps in both directions: candidate to give back (default: %(default)g)")
-
-
-def _percent(text: str) -> float:
-    import argparse
-
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not math.isfinite(value) or not 0 <= value <= 1000:
-        raise argparse.ArgumentTypeError(f"not a percentage between 0 and 1000: {text!r}")
-    return value
-
-
 def run(args) -> int:
     repo = Path(args.repo)
     options = MonitorOptions(

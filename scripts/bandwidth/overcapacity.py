@@ -17,7 +17,6 @@ as --base, so that the capacity errors blame the requests that came since. The p
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import sys
 import tempfile
@@ -31,16 +30,6 @@ from bandwidth.loader import UsageError
 
 MARKER = "<!-- bandwidth-overcapacity -->"
 LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("--github-repo", required=True, metavar="OWNER/NAME", help="the GitHub repository (GITHUB_API_URL and GITHUB_TOKEN as for `approvals`)")
-    parser.add_argument("--commit", default="HEAD", metavar="REF", help="main's commit that failed (default: %(default)s); the checkout must hold its files")
-    parser.add_argument("--run-url", default="", metavar="URL", help="the workflow run, linked from the issue")
-    parser.add_argument("--inventory", default="inventory/production", help="inventory folder (default: %(default)s)")
-    parser.add_argument("--depth", type=int, default=100, metavar="N", help="how many first-parent commits back to look for the last main that passed (default: %(default)s)")
-    parser.add_argument("--output", type=Path, metavar="FILE", help="write the issue body to FILE instead of standard output")
-    parser.add_argument("--today", type=dt.date.fromisoformat, metavar="DATE", help="check as of this date (default: today in WITA)")
 
 
 def mention(login: str | None) -> str:

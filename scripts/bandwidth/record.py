@@ -29,16 +29,6 @@ import sys
 from bandwidth import approvals, disposition, gitread
 from bandwidth.loader import UsageError
 
-
-def add_arguments(parser) -> None:
-    parser.add_argument("--github-repo", required=True, metavar="OWNER/NAME", help="the GitHub repository (GITHUB_API_URL and GITHUB_TOKEN as for `approvals`)")
-    parser.add_argument("--commit", default="HEAD", metavar="REF", help="the merge commit on main (default: %(default)s)")
-    parser.add_argument("--pr", type=int, metavar="N", help="the pull request (default: the one GitHub merged as --commit)")
-    parser.add_argument("--applied-at", metavar="TIME", help="when the apply finished (ISO 8601 UTC, e.g. from the workflow)")
-    parser.add_argument("--applied-result", default="success", choices=("success", "failure", "cancelled", "skipped"), help="how the apply ended (default: %(default)s)")
-    parser.add_argument("--print", dest="print_only", action="store_true", help="print the trailers instead of writing the note")
-
-
 BOT = "github-actions[bot]"  # the login of the workflows' token: the only author of the availability comment
 AVAILABILITY_MARKER = "<!-- bandwidth-availability -->"
 CHECKED_LINE = re.compile(f"<!-- bandwidth-checked-at: ({disposition.TIME}) commit: ([0-9a-f]{{40}}|[0-9a-f]{{64}}) -->")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import sys
@@ -33,25 +32,6 @@ FIELDS = [
     ("end", "Tanggal berakhir untuk alokasi sementara (boleh kosong)", False),
     ("purpose", "Keperluan", True),
 ]
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--agency")
-    parser.add_argument("--letter-number", dest="letter_number")
-    parser.add_argument("--letter-date", dest="letter_date")
-    parser.add_argument("--contact-name", dest="contact_name")
-    parser.add_argument("--contact-email", dest="contact_email")
-    parser.add_argument("--github")
-    parser.add_argument("--gateway")
-    parser.add_argument("--uplink")
-    parser.add_argument("--subnet", action="append", help="an agency network; repeat for several")
-    parser.add_argument("--download", metavar="G:M", help="guaranteed:max Mbit/s, e.g. 50:100")
-    parser.add_argument("--upload", metavar="G:M", help="guaranteed:max Mbit/s, e.g. 20:40")
-    parser.add_argument("--priority", type=int)
-    parser.add_argument("--start")
-    parser.add_argument("--end")
-    parser.add_argument("--purpose")
-    parser.add_argument("--stdout", action="store_true", help="print the file instead of writing it")
 
 
 def next_id(root: Path, year: int) -> str:

@@ -29,12 +29,12 @@ The parts, one job each:
     processes.py   the lab's processes by pid through /proc: start the daemons, tell, stop
     sshd.py        keys, each gateway's sshd configuration, the lab's inventory
     runner.py      the commands the lab runs, one or many at once
-    commands.py    the arguments and `up`, `down`, `status`; reboot.py `reboot`
+    commands.py    `up`, `down`, `status` (the arguments: bandwidth/commands/lab.py); reboot.py `reboot`
     errors.py      LabError
 """
 
-from bandwidth.lab.commands import add_arguments, run
+from bandwidth.lab.commands import run
 from bandwidth.lab.errors import LabError
 from bandwidth.lab.topology import plan
 
-__all__ = ["LabError", "add_arguments", "plan", "run"]
+__all__ = ["LabError", "plan", "run"]

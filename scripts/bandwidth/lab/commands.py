@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import os
 import re
@@ -23,27 +22,6 @@ from bandwidth.lab.topology import PREFIX, ROOT_LINK_PREFIX, plan
 
 # ---------------------------------------------------------------------------------------------
 # Arguments
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "action",
-        choices=("up", "down", "status", "reboot"),
-        help="up: (re)build the lab; down: remove it; status: is it up (exit 0) or not (1); reboot GATEWAY: clear its tc state as a reboot would, then run its boot restore",
-    )
-    parser.add_argument("gateway", nargs="?", help="reboot: the gateway")
-    parser.add_argument("--inventory", default="inventory/production", help="the inventory to replicate (default: %(default)s)")
-    parser.add_argument("--lab-dir", dest="lab_dir", type=Path, default=Path("lab"), help="the lab's files: inventory, keys, pids, lab.json (default: %(default)s)")
-    parser.add_argument("--today", type=_date, metavar="DATE", help="build the allocations in force on this date (default: today in WITA)")
-    parser.add_argument("--rebuild", action="store_true", help="up: build anew even when the lab is already up as planned")
-    parser.add_argument("--no-clients", dest="clients", action="store_false", help="gateways and uplinks only, no client per allocation (for benchmarks with thousands)")
 
 
 def run(args) -> int:

@@ -1,0 +1,40 @@
+"""`bandwidth measure`: iperf3 throughput of lab allocations, alone and all at once (JSON)."""
+
+from __future__ import annotations
+
+import sys
+
+from bandwidth import options
+from bandwidth.commands import EXIT_OK
+from bandwidth.loader import UsageError
+
+HELP = "iperf3 throughput of lab allocations, alone and all at once (JSON)"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("ids", nargs="*", help="allocation ids (default: every client of the lab)")
+    options.lab_dir(parser, "the lab")
+    parser.add_argument("--seconds", type=int, default=3, help="iperf3 seconds per measurement (default: %(default)s)")
+    parser.add_argument("--no-contention", action="store_true", help="only each allocation alone")
+    options.plans(parser, "plans of `bandwidth render --output-dir`: where each class counts its bytes, for the wire rate")
+
+
+def run(args) -> int:
+    import json
+
+    from bandwidth import measure
+
+    lab_dir = args.repo / args.lab_dir
+    plans = {}
+    for path in sorted((args.repo / args.plans).glob("*.json")):  # <gateway>.json of `bandwidth render`
+        if path.name.count(".") == 1 and path.stem != "readback":
+            plans[path.stem] = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        lab = json.loads((lab_dir / "lab.json").read_text()) if (lab_dir / "lab.json").exists() else {}
+        wire = measure.wire_targets(plans, lab) or None
+        result = measure.measure(measure.Options(lab_dir=lab_dir, ids=args.ids or None, duration=args.seconds, contention=not args.no_contention, wire=wire))
+    except measure.MeasureError as exc:
+        raise UsageError(str(exc)) from None
+    json.dump(result, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+    return EXIT_OK

@@ -1,0 +1,22 @@
+"""`bandwidth record`: write the disposition chain of a merged pull request into git (a note on its commit)."""
+
+from __future__ import annotations
+
+from bandwidth import options
+
+HELP = "write the disposition chain of a merged pull request into git (a note on its commit)"
+
+
+def add_arguments(parser) -> None:
+    options.github_repo(parser)
+    parser.add_argument("--commit", default="HEAD", metavar="REF", help="the merge commit on main (default: %(default)s)")
+    parser.add_argument("--pr", type=int, metavar="N", help="the pull request (default: the one GitHub merged as --commit)")
+    parser.add_argument("--applied-at", metavar="TIME", help="when the apply finished (ISO 8601 UTC, e.g. from the workflow)")
+    parser.add_argument("--applied-result", default="success", choices=("success", "failure", "cancelled", "skipped"), help="how the apply ended (default: %(default)s)")
+    parser.add_argument("--print", dest="print_only", action="store_true", help="print the trailers instead of writing the note")
+
+
+def run(args) -> int:
+    from bandwidth import record
+
+    return record.run(args)

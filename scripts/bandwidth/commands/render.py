@@ -1,0 +1,61 @@
+"""`bandwidth render`: what each gateway must look like today (the plan; refuses if the check fails)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from bandwidth import options
+from bandwidth.commands import EXIT_OK, EXIT_PROBLEMS
+from bandwidth.loader import UsageError
+
+HELP = "what each gateway must look like today (refuses if the check fails)"
+
+
+def add_arguments(parser) -> None:
+    options.inventory(parser)
+    options.today(parser, "render as of this date")
+    parser.add_argument("--gateway", help="only this gateway")
+    options.output_format(parser, ("json", "tc"), what="json: device specs for the Ansible module; tc: the full tc batch (dry run)")
+    parser.add_argument("--leaf-qdisc", default="fq_codel", help="leaf qdisc for --format tc (default: %(default)s)")
+    options.output(parser)
+    parser.add_argument("--output-dir", type=Path, metavar="DIR", help="json: write one DIR/<gateway>.json per gateway (what playbooks/apply.yml reads)")
+
+
+def run(args) -> int:
+    import json
+
+    from bandwidth import reporting
+    from bandwidth.checker import CheckOptions, run_check
+    from bandwidth.render import batch_text, render
+
+    result = run_check(CheckOptions(root=args.repo, inventory=args.inventory, today=args.today))
+    if result.errors:  # the second guard: nothing is rendered, so nothing can be applied
+        reporting.text(result, out=sys.stderr)
+        print("bandwidth: error: refusing to render: bandwidth check fails", file=sys.stderr)
+        return EXIT_PROBLEMS
+    plan = render(result.inventory, result.allocations, result.today)
+    if args.gateway:
+        if args.gateway not in plan["gateways"]:
+            raise UsageError(f"--gateway {args.gateway}: not in {args.inventory}")
+        plan["gateways"] = {args.gateway: plan["gateways"][args.gateway]}
+    if args.output_dir:
+        args.output_dir.mkdir(parents=True, exist_ok=True)
+        for stale in args.output_dir.glob("*.json"):  # the plan of a gateway that left the inventory
+            if stale.name.count(".") == 1 and stale.stem not in plan["gateways"] and stale.stem != "readback":
+                stale.unlink()
+        from bandwidth.render import controller, write_plan
+
+        who = controller()
+        for name, spec in plan["gateways"].items():
+            write_plan(args.output_dir / f"{name}.json", {"today": plan["today"], "controller": who, **spec})
+        return EXIT_OK
+    if args.format == "tc":
+        text = "".join(f"# {name}\n" + batch_text(spec, args.leaf_qdisc) for name, spec in plan["gateways"].items())
+    else:
+        text = json.dumps(plan, indent=1, sort_keys=True) + "\n"
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
