@@ -8,8 +8,8 @@ import json
 import sys
 
 from bandwidth import gitread, history
+from bandwidth.errors import UsageError
 from bandwidth.escape import printable
-from bandwidth.loader import UsageError
 from bandwidth.textid import WITA
 
 # What the text format shows of a created allocation (JSON and CSV carry every field).

@@ -19,7 +19,7 @@ class CheckOptions:
 
 
 def run_check(options: CheckOptions) -> CheckResult:
-    """Raises loader.UsageError when the check cannot run at all."""
+    """Raises errors.UsageError when the check cannot run at all."""
     today = options.today or local_today()
     inventory, problems = loader.load_inventory(options.root, options.inventory)
     allocations, found, blobs, files = loader.load_allocations(options.root)

@@ -11,7 +11,7 @@ import sys
 
 from bandwidth import __version__, options
 from bandwidth.commands import EXIT_PROBLEMS, EXIT_USAGE, REGISTRY, load
-from bandwidth.loader import UsageError
+from bandwidth.errors import UsageError
 
 
 def build_parser() -> argparse.ArgumentParser:

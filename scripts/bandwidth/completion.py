@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bandwidth import approvals, disposition, gitread, history, measure, report_files, reports
+from bandwidth.errors import UsageError
 from bandwidth.escape import printable
-from bandwidth.loader import UsageError
 from bandwidth.model import DIRECTIONS, CheckResult
 from bandwidth.outputs import utc_now
 from bandwidth.reports import TOLERANCE

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bandwidth import gitread
-from bandwidth.loader import UsageError
+from bandwidth.errors import UsageError
 
 
 def blobs_at(root: Path, ref: str, folder: str = "allocations") -> dict[str, str]:

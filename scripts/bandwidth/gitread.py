@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import subprocess
+import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bandwidth.loader import UsageError
+from bandwidth.errors import UsageError
 
 NOTES_REF = "refs/notes/bandwidth"  # where `bandwidth record` keeps the disposition of each merge
 
@@ -120,3 +122,14 @@ def shallow_boundary(root: Path) -> set[str]:
     path = text(git(root, "rev-parse", "--git-path", "shallow")).strip()
     shallow = Path(path) if Path(path).is_absolute() else root / path
     return set(shallow.read_text().split()) if shallow.exists() else set()
+
+
+def extract_tree(root: Path, sha: str, folder: Path, inventory: str) -> None:
+    """The request files and the inventory of one commit, without touching the checkout."""
+    top = inventory.split("/", maxsplit=1)[0]
+    present = text(git(root, "ls-tree", "--name-only", sha, "--", "allocations", top)).split()
+    if top not in present:
+        raise UsageError(f"commit {sha[:12]} has no {inventory}")
+    data = git(root, "archive", "--format=tar", sha, "--", *present)
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        archive.extractall(folder, filter="data")  # no links out, no devices, no absolute paths

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bandwidth import disposition, gitread, yamlsafe
+from bandwidth.errors import UsageError
 from bandwidth.escape import printable
-from bandwidth.loader import REQUEST_SUFFIX, UsageError
+from bandwidth.loader import REQUEST_SUFFIX
 
 FOLDER = "allocations"
 # GitHub's default messages: "Merge pull request #12 from owner/branch" and, for squash merges, "Title (#12)".

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import yaml
 
+from bandwidth.errors import UsageError
 from bandwidth.escape import code_span, plain
-from bandwidth.loader import REQUEST_SUFFIX, UsageError
+from bandwidth.loader import REQUEST_SUFFIX
 
 FORM = Path(".github/ISSUE_TEMPLATE/permohonan-bandwidth.yml")
 NO_RESPONSE = "_No response_"

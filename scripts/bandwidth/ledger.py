@@ -10,16 +10,14 @@ would have checked them on that day.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 
 from bandwidth import capacity, gitread
 from bandwidth.checker import CheckOptions, local_today, run_check
-from bandwidth.loader import UsageError
+from bandwidth.errors import UsageError
 from bandwidth.model import DIRECTIONS, CheckResult
 from bandwidth.textid import WITA
 
@@ -33,7 +31,7 @@ def run(args) -> int:
     else:
         commit, day = _resolve_at(args.repo, args.at, args.ref)
         with tempfile.TemporaryDirectory(prefix="bandwidth-ledger-") as folder:
-            _extract(args.repo, commit.sha, Path(folder), args.inventory)
+            gitread.extract_tree(args.repo, commit.sha, Path(folder), args.inventory)
             result = run_check(CheckOptions(root=Path(folder), inventory=args.inventory, today=day))
         ledger = build(result, source={"kind": "commit", "commit": commit.sha, "commit_date": commit.committer.when.isoformat()})
     for problem in result.errors[:20]:
@@ -64,17 +62,6 @@ def _resolve_at(root: Path, at: str, ref: str) -> tuple[gitread.Commit, dt.date]
     sha = gitread.resolve(root, at)
     commit = gitread.commits(root, [sha])[sha]
     return commit, commit.committer.when.astimezone(WITA).date()
-
-
-def _extract(root: Path, sha: str, folder: Path, inventory: str) -> None:
-    """The request files and the inventory of one commit, without touching the checkout."""
-    top = inventory.split("/", maxsplit=1)[0]
-    present = gitread.text(gitread.git(root, "ls-tree", "--name-only", sha, "--", "allocations", top)).split()
-    if top not in present:
-        raise UsageError(f"commit {sha[:12]} has no {inventory}")
-    data = gitread.git(root, "archive", "--format=tar", sha, "--", *present)
-    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-        archive.extractall(folder, filter="data")  # no links out, no devices, no absolute paths
 
 
 def build(result: CheckResult, source: dict) -> dict:

@@ -1,6 +1,6 @@
 """The availability list in four formats: text (operators), JSON (machines), Markdown and HTML (officials, in Bahasa Indonesia).
 
-Every text that comes from a request file goes through escape.markdown or report_html.h.
+Every text that comes from a request file goes through escape.markdown or htmlpage.h.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import json
 
 from bandwidth.escape import markdown as md
 from bandwidth.escape import printable
+from bandwidth.htmlpage import CSS, h, page_start
 from bandwidth.model import DIRECTIONS
-from bandwidth.report_html import CSS, h, page_start
 from bandwidth.textid import ARAH, periode, tanggal
 from bandwidth.textid import mbps as id_mbps
 

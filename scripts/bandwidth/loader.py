@@ -9,6 +9,7 @@ import stat
 from pathlib import Path
 
 from bandwidth import subnet, validation, yamlsafe
+from bandwidth.errors import UsageError
 from bandwidth.model import Allocation, Gateway, Inventory, Problem, Rate, Uplink
 from bandwidth.subnet import Subnet
 from bandwidth.units import UnitError, mbps_to_kbit
@@ -19,10 +20,6 @@ REQUEST_SUFFIX = ".yaml"
 
 # Widest prefixes one agency may ask for: anything wider is almost surely a mistake.
 MIN_PREFIX = {4: 16, 6: 48}
-
-
-class UsageError(Exception):
-    """The command cannot run at all (exit 2), as opposed to problems found in files."""
 
 
 def read_limited(path: Path | str) -> bytes:

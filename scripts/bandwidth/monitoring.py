@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from bandwidth.loader import UsageError
+from bandwidth.errors import UsageError
 from bandwidth.model import DIRECTIONS
 from bandwidth.outputs import point_latest, stamped_folder, utc_now
 from bandwidth.tc import build, parse

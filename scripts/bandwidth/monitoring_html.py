@@ -1,15 +1,16 @@
 """monitoring.html: the Laporan Monitoring Bandwidth as one self-contained page with inline SVG charts.
 
 Same rules as report.html: no scripts, fonts or external URLs, a Content-Security-Policy that loads nothing, and
-every text through report_html.h (escaped, control characters visible, ':' as an entity).
+every text through htmlpage.h (escaped, control characters visible, ':' as an entity).
 """
 
 from __future__ import annotations
 
 from bandwidth import monitoring_md as text
+from bandwidth.htmlpage import CSS as REPORT_CSS
+from bandwidth.htmlpage import h, page_start, short
 from bandwidth.model import DIRECTIONS
-from bandwidth.report_html import CSS as REPORT_CSS
-from bandwidth.report_html import MAX_CHART_ALLOCATIONS, chart_end, h, legend, page_start, scaler, short, svg_chart
+from bandwidth.report_html import MAX_CHART_ALLOCATIONS, chart_end, legend, scaler, svg_chart
 from bandwidth.report_text import waktu
 from bandwidth.textid import ARAH
 

@@ -17,7 +17,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from bandwidth.loader import UsageError
+from bandwidth.errors import UsageError
 
 DEFAULT_INVENTORY = "inventory/production"
 GITHUB_REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")

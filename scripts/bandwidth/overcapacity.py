@@ -25,8 +25,8 @@ from pathlib import Path
 
 from bandwidth import approvals, gitread
 from bandwidth.checker import CheckOptions, local_today, run_check
+from bandwidth.errors import UsageError
 from bandwidth.escape import code_span, plain
-from bandwidth.loader import UsageError
 
 MARKER = "<!-- bandwidth-overcapacity -->"
 LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
@@ -44,7 +44,6 @@ def since(root: Path, sha: str, inventory: str, today, depth: int) -> tuple[str 
     `sha` that was applied (its note under refs/notes/bandwidth says `Bandwidth-Applied: ... success`),
     else the newest that passes the check today. (None, "") when there is neither within `depth`."""
     from bandwidth import disposition
-    from bandwidth.ledger import _extract
 
     parents = gitread.text(gitread.git(root, "rev-list", "--first-parent", f"--max-count={depth}", f"{sha}^", check=False)).split()
     notes = gitread.notes(root)
@@ -55,7 +54,7 @@ def since(root: Path, sha: str, inventory: str, today, depth: int) -> tuple[str 
     for parent in parents:
         with tempfile.TemporaryDirectory(prefix="bandwidth-overcapacity-") as folder:
             try:
-                _extract(root, parent, Path(folder), inventory)
+                gitread.extract_tree(root, parent, Path(folder), inventory)
             except UsageError:
                 continue
             if not run_check(CheckOptions(root=Path(folder), inventory=inventory, today=today)).errors:

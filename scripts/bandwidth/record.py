@@ -27,7 +27,7 @@ import re
 import sys
 
 from bandwidth import approvals, disposition, gitread
-from bandwidth.loader import UsageError
+from bandwidth.errors import UsageError
 
 BOT = "github-actions[bot]"  # the login of the workflows' token: the only author of the availability comment
 AVAILABILITY_MARKER = "<!-- bandwidth-availability -->"

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from bandwidth import yamlsafe
-from bandwidth.loader import REQUEST_SUFFIX, UsageError
+from bandwidth.errors import UsageError
+from bandwidth.loader import REQUEST_SUFFIX
 from bandwidth.units import UnitError, kbit_to_mbps_text, mbps_to_kbit
 
 _ID = re.compile(r"BW-(\d{4})-(\d{4})\.yaml\Z")

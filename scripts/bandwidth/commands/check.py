@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bandwidth import options
 from bandwidth.commands import EXIT_OK, EXIT_PROBLEMS
-from bandwidth.loader import UsageError
+from bandwidth.errors import UsageError
 
 HELP = "validate every request file and the capacity of every uplink (SOP steps 5-6)"
 

@@ -6,7 +6,7 @@ import sys
 
 from bandwidth import options
 from bandwidth.commands import EXIT_OK
-from bandwidth.loader import UsageError
+from bandwidth.errors import UsageError
 
 HELP = "iperf3 throughput of lab allocations, alone and all at once (JSON)"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bandwidth import options
 from bandwidth.commands import EXIT_OK, EXIT_PROBLEMS
-from bandwidth.loader import UsageError
+from bandwidth.errors import UsageError
 
 HELP = "what each gateway must look like today (refuses if the check fails)"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bandwidth import options
 from bandwidth.commands import EXIT_OK, EXIT_PROBLEMS
-from bandwidth.loader import UsageError
+from bandwidth.errors import UsageError
 
 HELP = "re-check (read-back + measured) and write the completion report (SOP steps 8-10)"
 

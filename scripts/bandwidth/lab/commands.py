@@ -52,12 +52,13 @@ def run(args) -> int:
 def up(root: Path, inventory_dir: str, lab_dir: Path, today: dt.date | None, clients: bool = True, rebuild: bool = False) -> int:
     from bandwidth import loader
     from bandwidth.checker import local_today
+    from bandwidth.errors import UsageError
 
     require_root()
     started = time.monotonic()
     try:
         inventory, problems = loader.load_inventory(root, inventory_dir)
-    except loader.UsageError as exc:
+    except UsageError as exc:
         raise LabError(str(exc)) from None
     if problems:
         first = problems[0]
