@@ -41,7 +41,7 @@ def best_of(runs: int, commands: list[list[str]], cwd: Path) -> list[float]:
 
 def capacity_scaling() -> tuple[float, float, float]:
     """Seconds for the capacity sum over n and 4n allocations on one uplink, and their ratio."""
-    from bandwidth import capacity
+    from bandwidth.allocations import capacity
     from bandwidth.model import Allocation, Rate
 
     def build(n):

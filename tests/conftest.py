@@ -115,7 +115,7 @@ def lab_plan(repo: Repo):
     """The lab's plan of the throwaway repository, made as `bandwidth lab up` makes it before it
     builds anything: its inventory and allocations loaded, planned for a date. No root, no namespaces.
     `order` rearranges the loaded allocations first."""
-    from bandwidth import loader
+    from bandwidth.allocations import loader
     from bandwidth.lab import topology
 
     def make(today: str = TODAY, clients: bool = True, order=list) -> dict:
@@ -198,7 +198,7 @@ def recap_changed(output: str) -> dict[str, int]:
 
 
 def minor(request_id: str) -> str:
-    from bandwidth.tc import build
+    from bandwidth.shaping.tc import build
 
     return f"1:{build.minor_for(request_id):x}"
 

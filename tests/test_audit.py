@@ -20,7 +20,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from bandwidth import report_text
+from bandwidth.reports import report_text
 from conftest import BANDWIDTH, CHAIN, GH_REPO, SITI, History, Repo, bandwidth, record, serve_pull
 
 
@@ -210,7 +210,7 @@ def test_a_request_file_copied_from_an_older_one_is_dated_by_its_own_first_commi
 
 def test_a_recorded_time_off_the_calendar_or_in_other_digits_is_unreadable():
     """What the report's timeline takes from a record must be a time its schema takes: ASCII digits, a real date."""
-    from bandwidth import disposition
+    from bandwidth.history import disposition
 
     record = disposition.parse(
         "Bandwidth-Pull-Request: \u0669\u0669\n"  # Arabic-Indic digits: \d would take them
@@ -367,7 +367,8 @@ def test_the_report_timeline_has_a_time_for_each_sop_step(stepped):
 
 
 def test_dispositions_follow_the_chain_with_the_roles_not_approved_in_their_place():
-    from bandwidth import completion, disposition
+    from bandwidth.history import disposition
+    from bandwidth.reports import completion
 
     record = disposition.parse(
         "Bandwidth-Pull-Request: 5\n"

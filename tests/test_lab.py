@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from bandwidth import lab as lab_module
-from bandwidth import loader
+from bandwidth.allocations import loader
 from bandwidth.commands import lab as lab_command
 from bandwidth.lab import processes as lab_processes
 from bandwidth.lab import runner as lab_runner

@@ -13,7 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from bandwidth.tc import parse
+from bandwidth.shaping.tc import parse
 from conftest import ANSIBLE_PLAYBOOK, ROOT, Repo, applied_lab, copy_repo
 
 ANSIBLE = str(Path(ANSIBLE_PLAYBOOK).with_name("ansible"))
@@ -199,7 +199,7 @@ L2_PER_PAYLOAD = 1514 / 1448
 
 
 def _iperf(client: dict, direction: str, rate: str | None, seconds: int) -> list[str]:
-    from bandwidth.measure import _iperf_argv
+    from bandwidth.reports.measure import _iperf_argv
 
     return _iperf_argv(client, next(iter(client["families"])), direction, seconds) + (["-b", rate] if rate else [])
 

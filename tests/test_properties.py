@@ -8,7 +8,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bandwidth import capacity, loader, yamlsafe
+from bandwidth.allocations import capacity, loader, yamlsafe
 from bandwidth.model import Allocation, Rate
 from bandwidth.units import kbit_to_mbps_text, mbps_to_kbit
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bandwidth.tc import build as tcstate
+from bandwidth.shaping.tc import build as tcstate
 from conftest import ROOT, Repo
 
 EXPECTED = Path(__file__).parent / "expected"
@@ -93,3 +93,53 @@ def test_minors_are_stable_and_collisions_probe_for_the_newer_id():
     assert tcstate.minor_for(old) == tcstate.minor_for(new)
     minors = tcstate.assign_minors([new, old])
     assert minors[old] == tcstate.minor_for(old) and minors[new] == minors[old] + 1
+
+
+def test_the_plan_folder_keeps_records_and_drops_the_plan_of_a_gateway_gone(repo: Repo):
+    """PlanFolder: <gateway>.json is a plan; <gateway>.applied.json, .counters.json and readback.json are not."""
+    small_repo(repo)
+    plans = repo.path / ".plans"
+    plans.mkdir()
+    kept = {"gw-old.applied.json": "{}", "gw-a.counters.json": "{}", "readback.json": "[]"}
+    for name, text in {**kept, "gw-old.json": "{}"}.items():
+        (plans / name).write_text(text)
+    done = repo.run("render", "--output-dir", ".plans", "--today", "2026-11-28", today=None)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in plans.iterdir()) == sorted([*kept, "gw-a.json", "gw-b.json"])
+    assert all((plans / name).read_text() == text for name, text in kept.items())
+
+
+@pytest.mark.parametrize(
+    ("command", "damage", "named"),
+    [
+        ("monitor", lambda plan: plan["devices"][0]["classes"][0].update(rate_kbit="10M"), "devices/0/classes/0/rate_kbit"),
+        ("monitor", lambda plan: plan.pop("redirects"), "(top)"),
+        ("measure", lambda plan: plan["devices"][0].update(device="eth1; reboot"), "devices/0/device"),
+    ],
+)
+def test_a_plan_not_written_by_render_is_a_usage_error_naming_file_and_field(repo: Repo, command: str, damage, named: str):
+    small_repo(repo)
+    assert repo.run("render", "--output-dir", ".plans", "--today", "2026-11-28", today=None).returncode == 0
+    path = repo.path / ".plans/gw-a.json"
+    plan = json.loads(path.read_text())
+    damage(plan)
+    path.write_text(json.dumps(plan))
+    done = repo.run(command)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("bandwidth: error: ") and "Traceback" not in done.stderr
+    assert f"gw-a.json: not a plan of `bandwidth render --output-dir` ({named}:" in done.stderr
+
+
+def test_the_typed_plan_reads_back_exactly_what_render_wrote(repo: Repo):
+    from bandwidth.shaping.plan import PlanFolder
+
+    small_repo(repo)
+    assert repo.run("render", "--output-dir", ".plans", "--today", "2026-11-28", today=None).returncode == 0
+    folder = PlanFolder(repo.path / ".plans")
+    plans = folder.read_all()
+    assert list(plans) == ["gw-a", "gw-b"]
+    for name, plan in plans.items():
+        assert plan.to_json() == json.loads(folder.plan_path(name).read_text())
+    assert plans["gw-a"].labels() == {"BW-2026-0001", "BW-2026-0002"}
+    download = plans["gw-a"].devices[0]
+    assert (download.classes[0].rate_kbit, download.classes[0].ceil_kbit) == (10_000, 20_000)  # guaranteed_mbps 10, max_mbps 20

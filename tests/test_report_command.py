@@ -177,8 +177,8 @@ def test_a_later_run_converges(planned: Repo):
 
 def test_measured_allocations_on_a_gateway_not_applied_never_pass(planned: Repo, tmp_path: Path, monkeypatch):
     """In the lab the classes of an earlier apply may still shape well: the verdict is not_applied all the same."""
-    from bandwidth import completion, measure
-    from bandwidth.checker import CheckOptions, run_check
+    from bandwidth.allocations.checker import CheckOptions, run_check
+    from bandwidth.reports import completion, measure
 
     write_records(planned, gw_a=record("gw-a"), gw_b=record("gw-b", applied=False, reason="unreachable"))
     lab = tmp_path / "lab"
@@ -252,7 +252,7 @@ def test_production_reports_read_back_only_and_families(planned: Repo):
 def rendered(tmp_path: Path) -> Path:
     """reports/<time>/ with every file of a report whose allocations came by PR #42 (BW-2026-0001, BW-2026-0002) and #43, and
     reports/latest pointing at it; no git anywhere."""
-    from bandwidth import report_files
+    from bandwidth.reports import report_files
     from conftest import FULL_TIMELINE, sample
 
     data = sample()

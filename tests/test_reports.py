@@ -14,7 +14,7 @@ import docx
 import jsonschema
 import pytest
 
-from bandwidth import report_files, report_markdown, report_text, reports
+from bandwidth.reports import report_data, report_files, report_markdown, report_text
 from conftest import FULL_TIMELINE, HOSTILE_AGENCY, allocation, rates, sample
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -257,7 +257,7 @@ def test_markdown_stays_short_with_many_allocations():
     report["allocations"] = [dict(template, id=f"BW-2026-{i:04d}", agency="@" * 200) for i in range(1, 2000)]
     report["allocations"][-1]["verdict"] = "fail"
     text = report_markdown.render_markdown(report)
-    assert len(text) <= reports.MAX_MARKDOWN
+    assert len(text) <= report_data.MAX_MARKDOWN
     assert "| BW-2026-1999 |" in text  # the failed one is kept
     assert re.search(r"\.\.\. dan \d+ alokasi lain", text)
 
@@ -371,7 +371,7 @@ def test_docx_has_one_row_per_step_with_its_time_and_duration(tmp_path: Path):
         "28 November 2026 pukul 09.05 WITA\n(durasi < 1 menit)",
         "28 November 2026 pukul 09.07 WITA\n(durasi 2 menit)",  # commented on the pull request
     ]
-    assert [steps.cell(i, 2).text for i in range(1, 11)] == [standard for _, _, standard in reports.STEPS]
+    assert [steps.cell(i, 2).text for i in range(1, 11)] == [standard for _, _, standard in report_data.STEPS]
     text = docx_text(written(report, tmp_path)["Laporan_Penyelesaian_Tugas_BW-2026-0001.docx"])
     assert "Waktu penyelesaian seluruhnya sejak permohonan diajukan: 1 hari (Mutu Baku 2-4 hari kerja)." in text  # requested -> finished
 
@@ -391,7 +391,7 @@ def test_step_times_per_step():
     assert [(row.moment is None, row.seconds, row.by) for row in rows[1:4]] == [(False, 4200.0, "sri-wahyuni-tu"), (True, None, None), (False, None, "dewi-lestari-infra")]
     # Nothing copied yet, no time at all: unknown, never a guess.
     timeline.update(copied=None)
-    assert report_text.step_times(report, report["allocations"][0])[9] == reports.StepTime(10, None, None, None)
+    assert report_text.step_times(report, report["allocations"][0])[9] == report_data.StepTime(10, None, None, None)
     assert [row.moment for row in report_text.step_times(report, {"timeline": {}})][:8] == [None] * 8
 
 
@@ -444,7 +444,7 @@ def test_not_applied_validates_and_the_markdown_names_the_gateway(tmp_path: Path
 def test_a_long_reason_is_cut_in_the_markdown_only(tmp_path: Path):
     files = written(unapplied("tc: " + "x" * 1990), tmp_path)
     line = next(x for x in files["report.md"].read_text(encoding="utf-8").splitlines() if x.startswith("- gw-balikpapan: "))
-    assert line == "- gw-balikpapan: tc&#58; " + "x" * (reports.MAX_REASON - 5) + "…"
+    assert line == "- gw-balikpapan: tc&#58; " + "x" * (report_data.MAX_REASON - 5) + "…"
     assert json.loads(files["report.json"].read_text(encoding="utf-8"))["gateways"][1]["reason"] == "tc: " + "x" * 1990
 
 
@@ -455,7 +455,7 @@ def test_the_result_never_says_all_passed_when_a_gateway_was_not_applied():
     text = report_markdown.render_markdown(report)
     assert "**Hasil: konfigurasi belum diterapkan pada gateway gw-balikpapan (0 alokasi).** (2 lulus, 0 gagal, 0 tidak diukur; 0 drift)" in text
     assert "semua" not in text.split("**Hasil:")[1].split("**")[0]
-    assert not reports.ok(report) and reports.ok(sample() | {"allocations": report["allocations"]})
+    assert not report_data.ok(report) and report_data.ok(sample() | {"allocations": report["allocations"]})
     for gateway in report["gateways"]:
         gateway["applied"] = False
     assert report_text.result_text(report) == "konfigurasi belum diterapkan pada gateway gw-balikpapan, gw-samarinda (0 alokasi)"
@@ -535,7 +535,7 @@ def judged(download: dict, upload: dict | None = None, families: list[str] | Non
     entry = {"download": download, "upload": upload or wire(20, 40, 38.2, 39.95, ipv4=(38.2, 39.95), **({"ipv6": (37.7, 39.9)} if both else {}))}
     if families is not None:
         entry["families"] = families
-    return reports.verdict(entry, tolerance)
+    return report_data.verdict(entry, tolerance)
 
 
 @pytest.mark.parametrize(
@@ -595,19 +595,19 @@ def test_verdict_takes_the_reports_tolerance():
     download = wire(50, 100, 93.1, 97.0)
     assert judged(download) == "pass" and judged(download, tolerance=None) == "pass"
     assert judged(download, tolerance=TOLERANCE | {"wire_max_low": 0.98}) == "fail"
-    assert judged(rates(50, 100, 86.0), tolerance={"max_low": 0.9}) == "fail"  # the other keys from reports.TOLERANCE
-    assert reports.TOLERANCE == TOLERANCE
-    assert [reports.verdict(a, TOLERANCE) for a in wired()["allocations"]] == [a["verdict"] for a in wired()["allocations"]]
+    assert judged(rates(50, 100, 86.0), tolerance={"max_low": 0.9}) == "fail"  # the other keys from report_data.TOLERANCE
+    assert report_data.TOLERANCE == TOLERANCE
+    assert [report_data.verdict(a, TOLERANCE) for a in wired()["allocations"]] == [a["verdict"] for a in wired()["allocations"]]
 
 
 def test_families_of_subnets():
     import ipaddress
 
-    assert reports.families(["198.18.10.0/24"]) == ["ipv4"]
-    assert reports.families(["2001:db8:10::/48"]) == ["ipv6"]
-    assert reports.families(["2001:db8:10::/48", "198.18.10.0/24", "198.18.11.0/24"]) == ["ipv4", "ipv6"]
-    assert reports.families([ipaddress.ip_network("2001:db8::/48"), ipaddress.ip_network("198.18.0.0/24")]) == ["ipv4", "ipv6"]
-    assert reports.families([]) == []
+    assert report_data.families(["198.18.10.0/24"]) == ["ipv4"]
+    assert report_data.families(["2001:db8:10::/48"]) == ["ipv6"]
+    assert report_data.families(["2001:db8:10::/48", "198.18.10.0/24", "198.18.11.0/24"]) == ["ipv4", "ipv6"]
+    assert report_data.families([ipaddress.ip_network("2001:db8::/48"), ipaddress.ip_network("198.18.0.0/24")]) == ["ipv4", "ipv6"]
+    assert report_data.families([]) == []
 
 
 @pytest.mark.parametrize(
@@ -635,9 +635,9 @@ def test_a_pass_its_figures_do_not_support_is_refused(tmp_path: Path, change, me
         item["verdict"] = "fail"
     if "families" in message:
         with pytest.raises(ValueError, match=re.escape(message)):
-            reports.validate(report)
+            report_data.validate(report)
     else:
-        assert reports.validate(report)
+        assert report_data.validate(report)
 
 
 def test_markdown_with_the_wire_rates_matches_the_expected_sample(tmp_path: Path):

@@ -165,7 +165,8 @@ def test_the_runtime_lock_alone_installs_and_runs_the_production_jobs_commands(t
 
     (tmp_path / "report.json").write_text(json.dumps(sample()), encoding="utf-8")
     script = (
-        "import json, sys; from pathlib import Path; from bandwidth import report_files; [print(p.name) for p in report_files.write_all(json.loads(Path(sys.argv[1]).read_text()), Path(sys.argv[2]))]"
+        "import json, sys; from pathlib import Path; from bandwidth.reports import report_files; "
+        "[print(p.name) for p in report_files.write_all(json.loads(Path(sys.argv[1]).read_text()), Path(sys.argv[2]))]"
     )
     written = run(str(python), "-c", script, str(tmp_path / "report.json"), str(tmp_path / "report")).split()
     assert "Laporan_Penyelesaian_Tugas_BW-2026-0001.docx" in written and "report.html" in written

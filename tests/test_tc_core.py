@@ -15,7 +15,7 @@ import json
 
 import pytest
 
-from bandwidth.tc import build, parse, plan, rollback
+from bandwidth.shaping.tc import build, parse, plan, rollback
 from conftest import ROOT
 
 RECORDED = ROOT / "tests" / "data" / "tc-gw-samarinda"

@@ -95,7 +95,7 @@ def test_an_allocation_the_lab_cannot_measure_fails_verification(lab: Lab):
 
 
 def test_drift_fails_verification_and_names_it(lab: Lab):
-    from bandwidth.tc import build
+    from bandwidth.shaping.tc import build
 
     minor = f"1:{build.minor_for('BW-2026-0004'):x}"
     subprocess.run(

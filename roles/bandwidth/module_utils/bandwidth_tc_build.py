@@ -2,7 +2,7 @@
 
 Standard library only (Python 3.10+, as the gateways have): it runs on the gateways (the Ansible modules, the boot restore)
 and in the CLI (`bandwidth render`, `measure`, `monitor`), which imports it from this folder, its
-single home (scripts/bandwidth/tc.py).
+single home (scripts/bandwidth/shaping/tc.py).
 
 The tree on each shaped device (the LAN interface for download, its ifb for upload):
 
@@ -30,7 +30,14 @@ TABLES = {4: 2, 6: 3}  # u32 hash table handle per IP version
 PRIOS = {4: 1, 6: 2}  # filter priority per IP version
 PROTOCOLS = {4: "ip", 6: "ipv6"}
 NODE_LAST = 0xFFF  # u32 node ids per bucket: 1 .. 0xfff
-ROOT_CLASS, DEFAULT_CLASS = f"1:{PARENT_MINOR:x}", f"1:{DEFAULT_MINOR:x}"  # the uplink; traffic of no allocation
+
+
+def classid(minor: int) -> str:
+    """The HTB class 1:<minor> (tc writes the minor in hexadecimal)."""
+    return f"1:{minor:x}"
+
+
+ROOT_CLASS, DEFAULT_CLASS = classid(PARENT_MINOR), classid(DEFAULT_MINOR)  # the uplink; traffic of no allocation
 
 # Where the address is in the packet, and which 32-bit word/mask feeds the hash:
 # IPv4 hashes the third octet, IPv6 the eighth byte (the last of a /64 prefix).
@@ -126,7 +133,7 @@ def qdisc_root(device: str, capacity_kbit: int) -> str:
 
 
 def qdisc_leaf(device: str, minor: int, leaf: str) -> str:
-    return f"qdisc replace dev {device} parent 1:{minor:x} handle {minor:x}: {leaf}"
+    return f"qdisc replace dev {device} parent {classid(minor)} handle {minor:x}: {leaf}"
 
 
 def qdisc_ingress(device: str) -> str:
@@ -134,7 +141,7 @@ def qdisc_ingress(device: str) -> str:
 
 
 def htb_class(verb: str, device: str, parent: str, minor: int, rate: str, ceil: str, prio: int | None = None, quantum_bytes: int | None = None) -> str:
-    command = f"class {verb} dev {device} parent {parent} classid 1:{minor:x} htb rate {rate} ceil {ceil}"
+    command = f"class {verb} dev {device} parent {parent} classid {classid(minor)} htb rate {rate} ceil {ceil}"
     if prio is not None:
         command += f" prio {prio}"
     if quantum_bytes is not None:
@@ -155,7 +162,7 @@ def filter_link(device: str, version: int, field: str) -> str:
 def filter_leaf(device: str, version: int, bucket: int, node: int, matches, minor: int) -> str:
     table = TABLES[version]
     words = " ".join(f"match u32 0x{value:08x} 0x{mask:08x} at {offset}" for value, mask, offset in matches)
-    return f"filter add dev {device} parent 1: prio {PRIOS[version]} handle {table:x}:{bucket:x}:{node:x} protocol {PROTOCOLS[version]} u32 ht {table:x}:{bucket:x}: {words} flowid 1:{minor:x}"
+    return f"filter add dev {device} parent 1: prio {PRIOS[version]} handle {table:x}:{bucket:x}:{node:x} protocol {PROTOCOLS[version]} u32 ht {table:x}:{bucket:x}: {words} flowid {classid(minor)}"
 
 
 def filter_delete(device: str, version: int, handle: str) -> str:

@@ -2,7 +2,7 @@
 
 Standard library only (Python 3.10+, as the gateways have): it runs on the gateways (the Ansible modules, the boot restore)
 and in the CLI (`bandwidth render`, `measure`, `monitor`), which imports it from this folder, its
-single home (scripts/bandwidth/tc.py).
+single home (scripts/bandwidth/shaping/tc.py).
 
 qdiscs and filters are read from `tc -j` (JSON); HTB classes from `tc -d class show` (text: iproute2
 6.1 prints HTB's options only as text); counters from `tc -s -j class show`, as JSON or, where a

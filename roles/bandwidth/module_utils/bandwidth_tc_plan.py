@@ -2,7 +2,7 @@
 
 Standard library only (Python 3.10+, as the gateways have): it runs on the gateways (the Ansible modules, the boot restore)
 and in the CLI (`bandwidth render`, `measure`, `monitor`), which imports it from this folder, its
-single home (scripts/bandwidth/tc.py).
+single home (scripts/bandwidth/shaping/tc.py).
 
 A device's plan (one entry of `devices` in .plans/<gateway>.json, schemas/plan.schema.json): device,
 direction, capacity_kbit, default_kbit, classes [{minor, rate_kbit, ceil_kbit, prio, label}],
@@ -20,6 +20,7 @@ try:  # on a gateway, under Ansible
         PARENT_MINOR,
         TABLES,
         buckets,
+        classid,
         filter_delete,
         filter_leaf,
         filter_link,
@@ -41,6 +42,7 @@ except ImportError:  # the boot restore and the CLI: this folder is on sys.path
         PARENT_MINOR,
         TABLES,
         buckets,
+        classid,
         filter_delete,
         filter_leaf,
         filter_link,
@@ -62,7 +64,7 @@ except ImportError:  # the boot restore and the CLI: this folder is on sys.path
 
 
 def desired_classes(spec: dict) -> dict[int, dict]:
-    """minor -> class attributes, from a device spec (see render.py)."""
+    """minor -> class attributes, from a device spec (see bandwidth.shaping.render)."""
     capacity = spec["capacity_kbit"]
     classes = {
         PARENT_MINOR: {"parent": "root", "rate": rate_text(capacity), "ceil": rate_text(capacity), "prio": None, "quantum": None},
@@ -164,7 +166,7 @@ def plan_device(spec: dict, leaf: str, qdiscs: list[dict], classes: dict, filter
             deletes.append(filter_delete(device, key[0], handle))
     for minor in sorted(classes):
         if minor not in want_classes:
-            deletes.append(f"class del dev {device} classid 1:{minor:x}")
+            deletes.append(f"class del dev {device} classid {classid(minor)}")
     for minor, item in sorted(want_classes.items()):
         live = classes.get(minor)
         parent = "1:" if minor == PARENT_MINOR else "1:1"

@@ -2,7 +2,7 @@
 
 Standard library only (Python 3.10+, as the gateways have): it runs on the gateways (the Ansible modules, the boot restore)
 and in the CLI (`bandwidth render`, `measure`, `monitor`), which imports it from this folder, its
-single home (scripts/bandwidth/tc.py).
+single home (scripts/bandwidth/shaping/tc.py).
 """
 
 from __future__ import annotations

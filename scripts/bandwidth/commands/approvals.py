@@ -19,7 +19,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from bandwidth import approvals
+    from bandwidth.github import approvals
 
     repo = options.checked_github_repo(args)
     try:

@@ -15,6 +15,6 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from bandwidth import audit
+    from bandwidth.history import audit
 
     return audit.run(args)

@@ -20,11 +20,11 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from bandwidth import form, reporting
-    from bandwidth.checker import CheckOptions, run_check
+    from bandwidth.allocations import check_output, form
+    from bandwidth.allocations.checker import CheckOptions, run_check
 
     result = run_check(CheckOptions(root=args.repo, inventory=args.inventory, base=args.base, today=args.today))
-    reporting.FORMATS[args.format](result)
+    check_output.FORMATS[args.format](result)
     if args.summary:
         try:
             args.summary.write_text(form.render(result), encoding="utf-8")

@@ -14,6 +14,6 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from bandwidth import intake
+    from bandwidth.allocations import intake
 
     return intake.run(args)

@@ -16,6 +16,6 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from bandwidth import ledger
+    from bandwidth.history import ledger
 
     return ledger.run(args)

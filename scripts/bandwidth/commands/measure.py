@@ -22,13 +22,11 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     import json
 
-    from bandwidth import measure
+    from bandwidth.reports import measure
+    from bandwidth.shaping.plan import PlanFolder
 
     lab_dir = args.repo / args.lab_dir
-    plans = {}
-    for path in sorted((args.repo / args.plans).glob("*.json")):  # <gateway>.json of `bandwidth render`
-        if path.name.count(".") == 1 and path.stem != "readback":
-            plans[path.stem] = json.loads(path.read_text(encoding="utf-8"))
+    plans = PlanFolder(args.repo / args.plans).read_all()
     try:
         lab = json.loads((lab_dir / "lab.json").read_text()) if (lab_dir / "lab.json").exists() else {}
         wire = measure.wire_targets(plans, lab) or None

@@ -31,6 +31,6 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from bandwidth import monitoring
+    from bandwidth.reports import monitoring
 
     return monitoring.run(args)

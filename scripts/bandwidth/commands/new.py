@@ -29,6 +29,6 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from bandwidth import scaffold
+    from bandwidth.allocations import scaffold
 
     return scaffold.run(args)

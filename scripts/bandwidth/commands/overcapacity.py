@@ -18,6 +18,6 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from bandwidth import overcapacity
+    from bandwidth.github import overcapacity
 
     return overcapacity.run(args)

@@ -17,6 +17,6 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from bandwidth import record
+    from bandwidth.github import record
 
     return record.run(args)

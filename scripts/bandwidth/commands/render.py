@@ -25,35 +25,38 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     import json
 
-    from bandwidth import reporting
-    from bandwidth.checker import CheckOptions, run_check
-    from bandwidth.render import batch_text, render
+    from bandwidth.allocations import check_output
+    from bandwidth.allocations.checker import CheckOptions, run_check
+    from bandwidth.shaping.render import batch_text, render
 
     result = run_check(CheckOptions(root=args.repo, inventory=args.inventory, today=args.today))
     if result.errors:  # the second guard: nothing is rendered, so nothing can be applied
-        reporting.text(result, out=sys.stderr)
+        check_output.text(result, out=sys.stderr)
         print("bandwidth: error: refusing to render: bandwidth check fails", file=sys.stderr)
         return EXIT_PROBLEMS
-    plan = render(result.inventory, result.allocations, result.today)
+    plans = render(result.inventory, result.allocations, result.today)
     if args.gateway:
-        if args.gateway not in plan["gateways"]:
+        if args.gateway not in plans:
             raise UsageError(f"--gateway {args.gateway}: not in {args.inventory}")
-        plan["gateways"] = {args.gateway: plan["gateways"][args.gateway]}
+        plans = {args.gateway: plans[args.gateway]}
     if args.output_dir:
-        args.output_dir.mkdir(parents=True, exist_ok=True)
-        for stale in args.output_dir.glob("*.json"):  # the plan of a gateway that left the inventory
-            if stale.name.count(".") == 1 and stale.stem not in plan["gateways"] and stale.stem != "readback":
-                stale.unlink()
-        from bandwidth.render import controller, write_plan
+        import dataclasses
 
+        from bandwidth.shaping.plan import PlanFolder
+        from bandwidth.shaping.render import controller
+
+        args.output_dir.mkdir(parents=True, exist_ok=True)
+        folder = PlanFolder(args.output_dir)
+        folder.remove_stale(keep=set(plans))  # the plan of a gateway that left the inventory
         who = controller()
-        for name, spec in plan["gateways"].items():
-            write_plan(args.output_dir / f"{name}.json", {"today": plan["today"], "controller": who, **spec})
+        for spec in plans.values():
+            folder.write(dataclasses.replace(spec, today=result.today.isoformat(), controller=who))
         return EXIT_OK
     if args.format == "tc":
-        text = "".join(f"# {name}\n" + batch_text(spec, args.leaf_qdisc) for name, spec in plan["gateways"].items())
+        text = "".join(f"# {name}\n" + batch_text(spec, args.leaf_qdisc) for name, spec in plans.items())
     else:
-        text = json.dumps(plan, indent=1, sort_keys=True) + "\n"
+        doc = {"today": result.today.isoformat(), "gateways": {name: spec.to_json() for name, spec in plans.items()}}
+        text = json.dumps(doc, indent=1, sort_keys=True) + "\n"
     if args.output:
         args.output.write_text(text, encoding="utf-8")
     else:

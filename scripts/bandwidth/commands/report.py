@@ -27,8 +27,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from bandwidth import completion, measure
-    from bandwidth.checker import CheckOptions, run_check
+    from bandwidth.allocations.checker import CheckOptions, run_check
+    from bandwidth.reports import completion, measure
 
     if args.from_dir is not None or args.copied_at is not None or args.pull_request is not None:
         return run_copied(args)
@@ -58,7 +58,8 @@ def run(args) -> int:
 
 def run_copied(args) -> int:
     """--from DIR --copied-at TIME --pull-request N: the report dated with its copy to the requester."""
-    from bandwidth import completion, disposition
+    from bandwidth.history import disposition
+    from bandwidth.reports import completion
 
     if args.from_dir is None or args.copied_at is None or args.pull_request is None:
         raise UsageError("--from, --copied-at and --pull-request go together")

@@ -50,8 +50,8 @@ def run(args) -> int:
 
 
 def up(root: Path, inventory_dir: str, lab_dir: Path, today: dt.date | None, clients: bool = True, rebuild: bool = False) -> int:
-    from bandwidth import loader
-    from bandwidth.checker import local_today
+    from bandwidth.allocations import loader
+    from bandwidth.allocations.checker import local_today
     from bandwidth.errors import UsageError
 
     require_root()

@@ -19,10 +19,12 @@ from pathlib import Path
 from bandwidth.errors import UsageError
 from bandwidth.model import DIRECTIONS
 from bandwidth.outputs import point_latest, stamped_folder, utc_now
-from bandwidth.tc import build, parse
+from bandwidth.shaping.plan import GatewayPlan, PlanClass, PlanFolder
+from bandwidth.shaping.tc import build as tc_build
+from bandwidth.shaping.tc import parse
 
 FORMAT = 1
-ROOT_CLASS, DEFAULT_CLASS = build.ROOT_CLASS, build.DEFAULT_CLASS  # the uplink; the traffic of no allocation
+ROOT_CLASS, DEFAULT_CLASS = tc_build.ROOT_CLASS, tc_build.DEFAULT_CLASS  # the uplink; the traffic of no allocation
 COUNTERS = parse.COUNTERS
 WRAP32 = 2**32  # packets, drops and overlimits are 32-bit counters in the kernel's class stats
 
@@ -63,17 +65,11 @@ def _read_json(path: Path, what: str):
         raise UsageError(f"{path}: the {what} is not JSON: {exc}") from None
 
 
-def load_plans(folder: Path) -> dict[str, dict]:
-    """gateway -> its plan, from `bandwidth render --output-dir` (<gateway>.json; not .counters.json, .applied.json)."""
-    paths = sorted(p for p in folder.glob("*.json") if p.name.count(".") == 1 and p.stem != "readback") if folder.is_dir() else []
-    if not paths:
-        raise UsageError(f"{folder}: no plans (<gateway>.json); playbooks/monitor.yml renders them")
-    plans = {}
-    for path in paths:
-        plan = _read_json(path, "plan")
-        if not isinstance(plan, dict) or not isinstance(plan.get("devices"), list):
-            raise UsageError(f"{path}: not a plan of `bandwidth render --output-dir`")
-        plans[path.stem] = plan
+def load_plans(folder: PlanFolder) -> dict[str, GatewayPlan]:
+    """gateway -> its plan, from `bandwidth render --output-dir`."""
+    plans = folder.read_all()
+    if not plans:
+        raise UsageError(f"{folder.path}: no plans (<gateway>.json); playbooks/monitor.yml renders them")
     return plans
 
 
@@ -159,7 +155,7 @@ def _share(value: float | None, of_kbit: int | float) -> float | None:
 
 def _allocation_details(options: MonitorOptions, today: str | None) -> dict:
     """id -> Allocation from the request files, for the agency and the period (the plan has the rates)."""
-    from bandwidth.checker import CheckOptions, run_check
+    from bandwidth.allocations.checker import CheckOptions, run_check
 
     day = None
     if today:
@@ -172,15 +168,16 @@ def _allocation_details(options: MonitorOptions, today: str | None) -> dict:
 
 
 def build(options: MonitorOptions) -> dict:
-    plans = load_plans(options.plans)
-    counters = {name: load_counters(options.plans / f"{name}.counters.json") for name in plans}
-    today = next((p.get("today") for p in plans.values() if p.get("today")), None)
+    folder = PlanFolder(options.plans)
+    plans = load_plans(folder)
+    counters = {name: load_counters(folder.counters_path(name)) for name in plans}
+    today = next((p.today for p in plans.values() if p.today), None)
     details = _allocation_details(options, today)
 
     allocations: dict[str, dict] = {}
     gateways, resets = [], []
     for name, plan in plans.items():
-        gateways.append(_gateway(name, plan, counters[name], options.plans / f"{name}.counters.json", details, allocations, resets))
+        gateways.append(_gateway(name, plan, counters[name], folder.counters_path(name), details, allocations, resets))
 
     entries = sorted(allocations.values(), key=lambda a: a["id"])
     for entry in entries:
@@ -219,37 +216,37 @@ def _device_times(samples: list, device: str, path: Path) -> list[float]:
     return times
 
 
-def _gateway(name: str, plan: dict, data: dict, path: Path, details: dict, allocations: dict, resets: list) -> dict:
+def _gateway(name: str, plan: GatewayPlan, data: dict, path: Path, details: dict, allocations: dict, resets: list) -> dict:
     """One gateway's uplink totals; fills `allocations` (id -> entry) and `resets` on the way."""
     samples = data["samples"]
     uplinks: dict[str, dict] = {}
-    for device in plan["devices"]:
-        dev, direction = device["device"], device["direction"]
+    for device in plan.devices:
+        dev, direction = device.device, device.direction
         missing = [i for i, s in enumerate(samples) if dev not in s["devices"]]
         if missing:
             raise UsageError(f"{path}: device {dev} of the plan is not in samples[{missing[0]}]")
         times = _device_times(samples, dev, path)
         found = {}
-        classids = [ROOT_CLASS, DEFAULT_CLASS] + [f"1:{cls['minor']:x}" for cls in device["classes"]]
-        labels = [None, None] + [cls["label"] for cls in device["classes"]]
+        classids = [ROOT_CLASS, DEFAULT_CLASS] + [tc_build.classid(cls.minor) for cls in device.classes]
+        labels = [None, None] + [cls.label for cls in device.classes]
         for classid, label in zip(classids, labels, strict=True):
             found[classid] = interval_stats(times, [s["devices"][dev].get(classid) for s in samples])
             resets += [{"gateway": name, "device": dev, "classid": classid, "allocation": label, "between": pair} for pair in found[classid]["resets"]]
         in_uplink = []
-        for cls in device["classes"]:
-            classid = f"1:{cls['minor']:x}"
-            entry = allocations.setdefault(cls["label"], _allocation_entry(cls["label"], name, device["uplink"], cls, details.get(cls["label"])))
-            entry[direction] = _direction_entry(dev, classid, cls["rate_kbit"], cls["ceil_kbit"], found[classid])
+        for cls in device.classes:
+            classid = tc_build.classid(cls.minor)
+            entry = allocations.setdefault(cls.label, _allocation_entry(cls.label, name, device.uplink, cls, details.get(cls.label)))
+            entry[direction] = _direction_entry(dev, classid, cls.rate_kbit, cls.ceil_kbit, found[classid])
             in_uplink.append(entry[direction])
-        total, capacity = found[ROOT_CLASS], device["capacity_kbit"]
-        uplinks.setdefault(device["uplink"], {"name": device["uplink"]})[direction] = {
+        total, capacity = found[ROOT_CLASS], device.capacity_kbit
+        uplinks.setdefault(device.uplink, {"name": device.uplink})[direction] = {
             "device": dev,
             "capacity_kbit": capacity,
             "average_kbit": total["average_kbit"],
             "peak_kbit": total["peak_kbit"],
             "average_percent_of_capacity": _share(total["average_kbit"], capacity),
             "peak_percent_of_capacity": _share(total["peak_kbit"], capacity),
-            "allocated_guaranteed_kbit": sum(cls["rate_kbit"] for cls in device["classes"]),
+            "allocated_guaranteed_kbit": sum(cls.rate_kbit for cls in device.classes),
             "allocations_average_kbit": round(sum(d["average_kbit"] or 0 for d in in_uplink), 1),
             "unclassified_average_kbit": found[DEFAULT_CLASS]["average_kbit"],
             **{k: total[k] for k in COUNTERS},
@@ -267,8 +264,8 @@ def _gateway(name: str, plan: dict, data: dict, path: Path, details: dict, alloc
     }
 
 
-def _allocation_entry(ident: str, gateway: str, uplink: str, cls: dict, allocation) -> dict:
-    entry = {"id": ident, "gateway": gateway, "uplink": uplink, "agency": None, "priority": cls.get("prio"), "start": None, "end": None}
+def _allocation_entry(ident: str, gateway: str, uplink: str, cls: PlanClass, allocation) -> dict:
+    entry = {"id": ident, "gateway": gateway, "uplink": uplink, "agency": None, "priority": cls.prio, "start": None, "end": None}
     if allocation is not None:
         entry.update(agency=allocation.agency, start=allocation.start.isoformat(), end=allocation.end.isoformat() if allocation.end else None)
     return entry
@@ -313,7 +310,7 @@ def write(report: dict, folder: Path) -> Path:
     """<folder>/<UTC time>/ with monitoring.json, .md and .html, and <folder>/latest pointing at it.
 
     Everything is rendered before the first file is written."""
-    from bandwidth import monitoring_html, monitoring_md
+    from bandwidth.reports import monitoring_html, monitoring_md
 
     files = {
         "monitoring.json": json.dumps(report, indent=1, ensure_ascii=False, allow_nan=False) + "\n",
@@ -337,7 +334,7 @@ def _mbit(kbit: float | None) -> str:
 
 def summary(report: dict, folder: Path) -> list[str]:
     """A few English lines for the playbook's output."""
-    from bandwidth.monitoring_md import uplink_directions
+    from bandwidth.reports.monitoring_md import uplink_directions
 
     lines = [f"monitoring report: {folder}", f"interval: {report['duration_seconds']:g} s, step {report['step_seconds']} s, {len(report['gateways'])} gateway(s)"]
     for a in report["allocations"]:

@@ -15,10 +15,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bandwidth import disposition, gitread, yamlsafe
+from bandwidth import gitread
+from bandwidth.allocations import yamlsafe
+from bandwidth.allocations.loader import REQUEST_SUFFIX
 from bandwidth.errors import UsageError
 from bandwidth.escape import printable
-from bandwidth.loader import REQUEST_SUFFIX
+from bandwidth.history import disposition
 
 FOLDER = "allocations"
 # GitHub's default messages: "Merge pull request #12 from owner/branch" and, for squash merges, "Title (#12)".

@@ -7,9 +7,10 @@ import datetime as dt
 import json
 import sys
 
-from bandwidth import gitread, history
+from bandwidth import gitread
 from bandwidth.errors import UsageError
 from bandwidth.escape import printable
+from bandwidth.history import history
 from bandwidth.textid import WITA
 
 # What the text format shows of a created allocation (JSON and CSV carry every field).

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import yaml
 
+from bandwidth.allocations.loader import REQUEST_SUFFIX
 from bandwidth.errors import UsageError
 from bandwidth.escape import code_span, plain
-from bandwidth.loader import REQUEST_SUFFIX
 
 FORM = Path(".github/ISSUE_TEMPLATE/permohonan-bandwidth.yml")
 NO_RESPONSE = "_No response_"
@@ -49,8 +49,8 @@ def parse_body(body: str, labels: dict[str, str]) -> dict[str, str]:
 
 
 def run(args) -> int:
-    from bandwidth import scaffold
-    from bandwidth.checker import CheckOptions, local_today, run_check
+    from bandwidth.allocations import scaffold
+    from bandwidth.allocations.checker import CheckOptions, local_today, run_check
 
     repo = args.repo
     labels = form_labels(repo)

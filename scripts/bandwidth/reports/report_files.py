@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bandwidth import report_docx, report_html
-from bandwidth.report_markdown import render_markdown
-from bandwidth.report_text import by_id
-from bandwidth.reports import validate
+from bandwidth.reports import report_docx, report_html
+from bandwidth.reports.report_data import validate
+from bandwidth.reports.report_markdown import render_markdown
+from bandwidth.reports.report_text import by_id
 
 # --- all files ----------------------------------------------------------------------------------------------------------
 

@@ -25,7 +25,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bandwidth.tc import parse
+from bandwidth.shaping.plan import GatewayPlan
+from bandwidth.shaping.tc import parse
 
 DIRECTIONS = ("download", "upload")
 WARM_UP = 1  # seconds iperf3 leaves out (-O), before the counters are first read
@@ -48,15 +49,15 @@ class Options:
     wire: dict | None = None
 
 
-def wire_targets(plans: dict, lab: dict) -> dict:
+def wire_targets(plans: dict[str, GatewayPlan], lab: dict) -> dict:
     """Per allocation, the gateway namespace, devices and class minors, from the plans of `bandwidth render`."""
     namespaces = {gw["name"]: gw["namespace"] for gw in lab.get("gateways", [])}
     found: dict[str, dict] = {}
     for name, plan in plans.items():
-        for device in plan.get("devices", []):
-            for item in device.get("classes", []):
-                entry = found.setdefault(item["label"], {"namespace": namespaces.get(name)})
-                entry[device["direction"]] = [device["device"], item["minor"]]
+        for device in plan.devices:
+            for item in device.classes:
+                entry = found.setdefault(item.label, {"namespace": namespaces.get(name)})
+                entry[device.direction] = [device.device, item.minor]
     return {k: v for k, v in found.items() if v["namespace"] and all(d in v for d in DIRECTIONS)}
 
 

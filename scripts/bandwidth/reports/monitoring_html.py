@@ -6,12 +6,12 @@ every text through htmlpage.h (escaped, control characters visible, ':' as an en
 
 from __future__ import annotations
 
-from bandwidth import monitoring_md as text
 from bandwidth.htmlpage import CSS as REPORT_CSS
 from bandwidth.htmlpage import h, page_start, short
 from bandwidth.model import DIRECTIONS
-from bandwidth.report_html import MAX_CHART_ALLOCATIONS, chart_end, legend, scaler, svg_chart
-from bandwidth.report_text import waktu
+from bandwidth.reports import monitoring_md as text
+from bandwidth.reports.report_html import MAX_CHART_ALLOCATIONS, chart_end, legend, scaler, svg_chart
+from bandwidth.reports.report_text import waktu
 from bandwidth.textid import ARAH
 
 WIDTH = 1120

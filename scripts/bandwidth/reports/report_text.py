@@ -7,7 +7,7 @@ import math
 from collections import Counter
 
 from bandwidth.escape import printable
-from bandwidth.reports import DIRECTIONS, FAMILY, GITHUB_LOGIN, MAX_REASON, MAX_REASONS_SHOWN, STEP_TIMES, StepTime, counts, not_applied
+from bandwidth.reports.report_data import DIRECTIONS, FAMILY, GITHUB_LOGIN, MAX_REASON, MAX_REASONS_SHOWN, STEP_TIMES, StepTime, counts, not_applied
 from bandwidth.textid import WITA, tanggal
 from bandwidth.textid import mbps as id_mbps
 

@@ -13,10 +13,11 @@ import json
 import re
 from collections import Counter
 from functools import cache
-from pathlib import Path
 from typing import NamedTuple
 
-SCHEMA = Path(__file__).resolve().parent.parent.parent / "schemas" / "report.schema.json"
+from bandwidth.paths import SCHEMA_DIR
+
+SCHEMA = SCHEMA_DIR / "report.schema.json"
 DIRECTIONS = ("download", "upload")
 VERDICT = {"pass": "Lulus", "fail": "Gagal", "not_measured": "Tidak diukur", "not_applied": "Belum diterapkan"}
 MODE = {"lab": "lab (replika jaringan produksi)", "production": "produksi"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bandwidth import capacity, checks
+from bandwidth.allocations import capacity, rules
 from bandwidth.escape import markdown as md
 from bandwidth.model import DIRECTIONS, CheckResult
 from bandwidth.textid import ARAH, periode, tanggal
@@ -61,7 +61,7 @@ def render(result: CheckResult) -> str:
 def _capacity_tables(result: CheckResult, changed) -> list[str]:
     if result.inventory is None:
         return []
-    groups = checks.group_by_uplink(result.allocations)
+    groups = rules.group_by_uplink(result.allocations)
     if result.base:
         keys = sorted({(a.gateway, a.uplink) for a in changed})
     else:

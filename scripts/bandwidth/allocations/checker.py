@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from bandwidth import checks, gitbase, loader
+from bandwidth.allocations import gitbase, loader, rules
 from bandwidth.model import CheckResult
 
 
@@ -27,7 +27,7 @@ def run_check(options: CheckOptions) -> CheckResult:
     removed = []
     if options.base:
         removed = gitbase.mark_changes(allocations, blobs, gitbase.blobs_at(options.root, options.base))
-    problems += checks.check(inventory, allocations, today)
+    problems += rules.check(inventory, allocations, today)
     problems.sort(key=lambda p: p.sort_key())
     return CheckResult(inventory, allocations, problems, today, options.base, removed, files)
 

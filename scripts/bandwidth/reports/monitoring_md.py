@@ -45,7 +45,7 @@ def lama(seconds: float) -> str:
 
 
 def period_text(report: dict) -> str:
-    from bandwidth.report_text import waktu
+    from bandwidth.reports.report_text import waktu
 
     text = f"mulai {waktu(report['started'])}, selama {lama(report['duration_seconds'])}" if report.get("started") else f"selama {lama(report['duration_seconds'])}"
     if report.get("step_seconds"):

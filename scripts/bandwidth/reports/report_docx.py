@@ -17,7 +17,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
-from bandwidth import report_text, reports
+from bandwidth.reports import report_data, report_text
 from bandwidth.textid import ARAH, WITA, tanggal
 
 SENDER = "Bidang Teknologi Informasi dan Komunikasi"
@@ -104,7 +104,7 @@ def build(report: dict, allocation: dict):  # noqa: PLR0912, PLR0915 - the lette
     rtt = _rtt_sentence(allocation)
     if rtt:
         _paragraph(document, rtt, size=10, before=4, after=2)
-    measured = any(report_text.measured_pair(allocation[name]) != "-" for name in reports.DIRECTIONS)
+    measured = any(report_text.measured_pair(allocation[name]) != "-" for name in report_data.DIRECTIONS)
     notes = [NOTE_FIGURES]
     if measured:  # how the two rates relate, and the band they are judged by
         notes += [report_text.NOTE_WIRE] + ([f"Syarat lulus: {tolerance}."] if tolerance else [])
@@ -113,7 +113,7 @@ def build(report: dict, allocation: dict):  # noqa: PLR0912, PLR0915 - the lette
     for line in notes:
         _paragraph(document, line, size=9, after=2)
     outcome = _paragraph(document, "Hasil: ", before=4)
-    outcome.add_run(reports.VERDICT[verdict]).bold = True
+    outcome.add_run(report_data.VERDICT[verdict]).bold = True
     reason = plain(allocation.get("not_measured_reason") or "").rstrip(" .")
     if verdict == "pass":
         outcome.add_run(". Bandwidth terpasang dan berfungsi sesuai konfigurasi.")
@@ -174,13 +174,13 @@ def _results_table(document, allocation: dict) -> None:
     table = document.add_table(rows=1, cols=7)
     table.style = "Table Grid"
     _header(table.rows[0].cells, ("Arah", "Jaminan", "Maksimum", "Di kabel (L2)", "iperf3", "Bersama, di kabel (L2)", "Bersama, iperf3"))
-    for name in reports.DIRECTIONS:
+    for name in report_data.DIRECTIONS:
         d = allocation[name]
         rows = [(ARAH[name], d["guaranteed_mbps"], d["max_mbps"], d.get("wire_mbps"), d.get("measured_mbps"), d.get("contention_wire_mbps"), d.get("contention_mbps"))]
         if report_text.dual_stack(allocation) and report_text.measured_pair(d) != "-":
             for family in allocation["families"]:
                 figures = (d.get("by_family") or {}).get(family) or {}
-                rows.append((f"{ARAH[name]}, {reports.FAMILY[family]} saja", "", "", figures.get("wire_mbps"), figures.get("measured_mbps"), "", ""))
+                rows.append((f"{ARAH[name]}, {report_data.FAMILY[family]} saja", "", "", figures.get("wire_mbps"), figures.get("measured_mbps"), "", ""))
         for row in rows:
             for cell, value in zip(table.add_row().cells, row, strict=True):
                 _cell(cell, value if isinstance(value, str) else _rate(value), align=None if isinstance(value, str) else WD_ALIGN_PARAGRAPH.RIGHT)
@@ -191,7 +191,7 @@ def _rtt_sentence(allocation: dict) -> str | None:
     rtt = allocation.get("rtt_ms")
     if not rtt or (rtt.get("idle") is None and rtt.get("loaded") is None):
         return None
-    family = reports.FAMILY.get(rtt.get("family"), "")
+    family = report_data.FAMILY.get(rtt.get("family"), "")
     return (
         f"Waktu pulang-pergi (RTT) ping dari klien melalui gateway, {family}: {report_text.milliseconds(rtt.get('idle'))} ms saat idle, "
         f"{report_text.milliseconds(rtt.get('loaded'))} ms saat unduhan alokasi ini jenuh."
@@ -279,7 +279,7 @@ def _steps_table(document, report: dict, allocation: dict) -> None:
     widths = (Cm(1), Cm(7.5), Cm(2.3), Cm(5.2))
     _header(table.rows[0].cells, ("No", "Uraian Kegiatan", "Mutu Baku", "Waktu Pelaksanaan"))
     times = {row.step: row for row in report_text.step_times(report, allocation)}
-    for number, text, standard in reports.STEPS:
+    for number, text, standard in report_data.STEPS:
         cells = table.add_row().cells
         _cell(cells[0], str(number), align=WD_ALIGN_PARAGRAPH.CENTER)
         _cell(cells[1], text)
@@ -290,7 +290,7 @@ def _steps_table(document, report: dict, allocation: dict) -> None:
             cell.width = width
 
 
-def _step_text(row: reports.StepTime) -> str:
+def _step_text(row: report_data.StepTime) -> str:
     """'27 November 2026 pukul 10.10 WITA\n(durasi 1 jam 10 menit)\noleh sri-wahyuni-tu'; '-' when unknown."""
     if row.moment is None:
         return "-"

@@ -137,7 +137,7 @@ def requesters(repo: str, pull: dict, github: GitHub) -> list[str]:
 def _contact_github(github: GitHub, repo: str, path: str, ref: str) -> str | None:
     from urllib.parse import quote
 
-    from bandwidth import yamlsafe
+    from bandwidth.allocations import yamlsafe
 
     content = github.get(f"/repos/{repo}/contents/{quote(path)}?ref={ref}")  # a file we cannot read is an API error (exit 2)
     try:

@@ -23,10 +23,11 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from bandwidth import approvals, gitread
-from bandwidth.checker import CheckOptions, local_today, run_check
+from bandwidth import gitread
+from bandwidth.allocations.checker import CheckOptions, local_today, run_check
 from bandwidth.errors import UsageError
 from bandwidth.escape import code_span, plain
+from bandwidth.github import approvals
 
 MARKER = "<!-- bandwidth-overcapacity -->"
 LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
@@ -43,7 +44,7 @@ def since(root: Path, sha: str, inventory: str, today, depth: int) -> tuple[str 
     """Where the requests that are not yet on the gateways begin: the newest first-parent ancestor of
     `sha` that was applied (its note under refs/notes/bandwidth says `Bandwidth-Applied: ... success`),
     else the newest that passes the check today. (None, "") when there is neither within `depth`."""
-    from bandwidth import disposition
+    from bandwidth.history import disposition
 
     parents = gitread.text(gitread.git(root, "rev-list", "--first-parent", f"--max-count={depth}", f"{sha}^", check=False)).split()
     notes = gitread.notes(root)

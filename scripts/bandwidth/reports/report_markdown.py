@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bandwidth.escape import markdown as md
-from bandwidth.report_text import (
+from bandwidth.reports.report_data import MAX_DRIFT_LINES, MAX_MARKDOWN, MAX_MENTIONS, MAX_NOT_APPLIED_LINES, MAX_REASON, MODE, VERDICT, not_applied
+from bandwidth.reports.report_text import (
     by_id,
     clip,
     configured,
@@ -18,7 +19,6 @@ from bandwidth.report_text import (
     rtt_text,
     waktu,
 )
-from bandwidth.reports import MAX_DRIFT_LINES, MAX_MARKDOWN, MAX_MENTIONS, MAX_NOT_APPLIED_LINES, MAX_REASON, MODE, VERDICT, not_applied
 
 # --- report.md ----------------------------------------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from bandwidth import capacity
+from bandwidth.allocations import capacity
 from bandwidth.model import DIRECTIONS, Allocation, Inventory, Problem
 from bandwidth.units import kbit_to_mbps_text as mbps
 

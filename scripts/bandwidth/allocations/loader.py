@@ -8,7 +8,8 @@ import os
 import stat
 from pathlib import Path
 
-from bandwidth import subnet, validation, yamlsafe
+from bandwidth import subnet
+from bandwidth.allocations import validation, yamlsafe
 from bandwidth.errors import UsageError
 from bandwidth.model import Allocation, Gateway, Inventory, Problem, Rate, Uplink
 from bandwidth.subnet import Subnet

@@ -24,12 +24,16 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from bandwidth import approvals, disposition, gitread, history, measure, report_files, reports
+from bandwidth import gitread
 from bandwidth.errors import UsageError
 from bandwidth.escape import printable
+from bandwidth.github import approvals
+from bandwidth.history import disposition, history
 from bandwidth.model import DIRECTIONS, CheckResult
 from bandwidth.outputs import utc_now
-from bandwidth.reports import TOLERANCE
+from bandwidth.reports import measure, report_data, report_files
+from bandwidth.reports.report_data import TOLERANCE
+from bandwidth.shaping.plan import PlanFolder
 
 MAX_REASON = 2000  # the schema's text
 
@@ -150,12 +154,13 @@ def _commit_time(repo: Path, sha: str | None) -> str | None:
 def build(options: ReportOptions, result: CheckResult) -> dict:
     """The report of one apply-and-verify run; `result` is `bandwidth check` on the repository now."""
     started = utc_now()
-    plans = {p.stem: _read_json(p, {}) for p in sorted(options.plans.glob("*.json")) if p.name.count(".") == 1 and p.stem != "readback"}
-    records = {name: _apply_record(options.plans / f"{name}.applied.json") for name in plans}
+    folder = PlanFolder(options.plans)
+    plans = folder.read_all(lenient=True)  # an unusable plan: the gateway is still listed, with nothing shaped
+    records = {name: _apply_record(folder.applied_path(name)) for name in plans}
     applied = {name: record for name, (record, _, _) in records.items()}
     unapplied = {name for name, (_, state, _) in records.items() if state is False}
     changed_ids = {d["allocation"] for a in applied.values() for d in a.get("differences", []) if d.get("allocation")}
-    shaped = {c["label"] for plan in plans.values() for device in plan.get("devices", []) for c in device["classes"]}
+    shaped = {label for plan in plans.values() for label in plan.labels()}
 
     drift = []
     for differences, gateway in _read_json(options.readback, []) if options.readback else []:
@@ -181,7 +186,7 @@ def build(options: ReportOptions, result: CheckResult) -> dict:
             "subnets": [str(s) for s in a.subnets], "priority": a.priority,
             "start": a.start.isoformat(), "end": a.end.isoformat() if a.end else None, "purpose": a.purpose,
             "changed": a.id in changed_ids,
-            "families": reports.families(a.subnets),
+            "families": report_data.families(a.subnets),
             # Not applied says why by itself (the gateway's reason); measuring it would prove nothing.
             "not_measured_reason": None if a.gateway in unapplied else unmeasured.get(a.id, (None, False))[0],
             "rtt_ms": measured.get("rtt", {}).get(a.id),
@@ -202,7 +207,7 @@ def build(options: ReportOptions, result: CheckResult) -> dict:
         elif unmeasured.get(a.id, (None, False))[1]:
             entry["verdict"] = "fail"  # asked to be measured and not measurable: never a quiet pass
         else:
-            entry["verdict"] = reports.verdict(entry, TOLERANCE)
+            entry["verdict"] = report_data.verdict(entry, TOLERANCE)
         event = landed.get(a.id)
         record = event.record if event else None
         committed = _first_commit(options.repo, a.path)
@@ -258,7 +263,7 @@ def build(options: ReportOptions, result: CheckResult) -> dict:
 def write(report: dict, reports: Path) -> Path:
     """reports/<UTC time>/ with every file, and reports/latest pointing at it."""
     from bandwidth.outputs import point_latest, stamped_folder
-    from bandwidth.report_files import write_all
+    from bandwidth.reports.report_files import write_all
 
     folder = stamped_folder(reports, report["finished"])
     write_all(report, folder)
@@ -282,7 +287,7 @@ def copied(folder: Path, copied_at: str, pull_request: int) -> list[str]:
     except (ValueError, RecursionError) as exc:  # not UTF-8, not JSON, nested beyond reason
         raise UsageError(f"{path}: not a JSON report: {exc}") from None
     try:
-        data = reports.validate(data)
+        data = report_data.validate(data)
     except ValueError as exc:
         raise UsageError(f"{path}: {exc}") from None
     ids = []
@@ -301,7 +306,7 @@ def copied(folder: Path, copied_at: str, pull_request: int) -> list[str]:
 
 def write_ledger(report: dict, result: CheckResult, folder: Path) -> None:
     """The availability list after this change (SOP step 7's "data kesediaan bandwidth diperbarui"), beside the report."""
-    from bandwidth import ledger, ledger_render
+    from bandwidth.history import ledger, ledger_render
 
     commit = report["commit"] if report["commit"] != "0" * 40 else None
     doc = ledger.build(result, source={"kind": "checkout", "commit": commit, "commit_date": None})

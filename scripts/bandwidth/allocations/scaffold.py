@@ -7,9 +7,9 @@ import re
 import sys
 from pathlib import Path
 
-from bandwidth import yamlsafe
+from bandwidth.allocations import yamlsafe
+from bandwidth.allocations.loader import REQUEST_SUFFIX
 from bandwidth.errors import UsageError
-from bandwidth.loader import REQUEST_SUFFIX
 from bandwidth.units import UnitError, kbit_to_mbps_text, mbps_to_kbit
 
 _ID = re.compile(r"BW-(\d{4})-(\d{4})\.yaml\Z")
@@ -110,8 +110,8 @@ def _collect(args) -> dict:
 
 
 def run(args) -> int:
-    from bandwidth.checker import CheckOptions, local_today, run_check
-    from bandwidth.reporting import text as print_text
+    from bandwidth.allocations.check_output import text as print_text
+    from bandwidth.allocations.checker import CheckOptions, local_today, run_check
 
     values = _collect(args)
     today = args.today or local_today()

@@ -6,8 +6,8 @@ puts a URL (http://...) into the file. A Content-Security-Policy forbids loading
 
 from __future__ import annotations
 
-from bandwidth import report_text, reports
 from bandwidth.htmlpage import h, page_start, short
+from bandwidth.reports import report_data, report_text
 from bandwidth.textid import ARAH
 
 MAX_CHART_ALLOCATIONS = 300
@@ -15,8 +15,8 @@ MAX_CHART_ALLOCATIONS = 300
 
 def render(report: dict) -> str:
     allocations = report_text.by_id(report["allocations"])
-    good = reports.ok(report)
-    state = "" if good and not reports.counts(report)["not_measured"] else " partial" if good else " bad"
+    good = report_data.ok(report)
+    state = "" if good and not report_data.counts(report)["not_measured"] else " partial" if good else " bad"
     parts = [
         *page_start(f"Laporan Penyelesaian Tugas Penyediaan Bandwidth - {report['commit'][:7]}"),
         "<h1>Laporan Penyelesaian Tugas Penyediaan Bandwidth</h1>",
@@ -24,8 +24,8 @@ def render(report: dict) -> str:
         '<dl class="meta">',
         f"<dt>Commit</dt><dd><code>{h(report['commit'])}</code></dd>",
     ]
-    if report.get("mode") in reports.MODE:
-        parts.append(f"<dt>Lingkungan</dt><dd>{h(reports.MODE[report['mode']])}</dd>")
+    if report.get("mode") in report_data.MODE:
+        parts.append(f"<dt>Lingkungan</dt><dd>{h(report_data.MODE[report['mode']])}</dd>")
     parts += [f"<dt>Waktu mulai</dt><dd>{h(report_text.waktu(report['started']))}</dd>", f"<dt>Waktu selesai</dt><dd>{h(report_text.waktu(report['finished']))}</dd>"]
     if report_text.tolerance_text(report):
         parts.append(f"<dt>Syarat lulus</dt><dd>{h(report_text.tolerance_text(report))}</dd>")
@@ -33,7 +33,7 @@ def render(report: dict) -> str:
         "</dl>",
         f'<p class="result{state}">Hasil: {h(report_text.result_text(report))}. ({h(report_text.counts_text(report))}; {len(report["drift"])} drift)</p>',
     ]
-    if reports.not_applied(report):
+    if report_data.not_applied(report):
         parts += ["<h2>Konfigurasi belum diterapkan</h2>", not_applied_table(report)]
     parts += [
         "<h2>Hasil pengukuran per alokasi</h2>",
@@ -81,21 +81,21 @@ def allocation_chart(allocations: list[dict]) -> str:
     body, y = [legend(bars), legend(marks, 32)], 50
     for allocation in shown:
         row = 40 if report_text.dual_stack(allocation) else 30
-        directions = [allocation[d] for d in reports.DIRECTIONS]
+        directions = [allocation[d] for d in report_data.DIRECTIONS]
         keys = ("max_mbps", "guaranteed_mbps", "measured_mbps", "contention_mbps", "wire_mbps", "contention_wire_mbps")
         values = [v for d in directions for v in [d.get(k) for k in keys] + _family_values(d) if v is not None]
         scale = max(values + [0.001]) * 1.04
         verdict = allocation["verdict"]
         reason = allocation.get("not_measured_reason")
-        title = f"{allocation['id']} · {allocation.get('agency', '')} · {reports.VERDICT[verdict]}" + (f" · {reason}" if reason else "")
+        title = f"{allocation['id']} · {allocation.get('agency', '')} · {report_data.VERDICT[verdict]}" + (f" · {reason}" if reason else "")
         body.append(f"<g><title>{h(title)}</title>")
         body.append(f'<line class="rule" x1="0" y1="{y - 4}" x2="{width}" y2="{y - 4}"/>')
         body.append(f'<text class="id" x="8" y="{y + 14}">{h(allocation["id"])}{" (diubah)" if allocation.get("changed") else ""}</text>')
         body.append(f'<text class="small" x="8" y="{y + 30}">{short(allocation.get("agency", ""), 31)}</text>')
-        body.append(f'<text class="small v-{verdict}" x="8" y="{y + 44}">{h(reports.VERDICT[verdict])}</text>')
+        body.append(f'<text class="small v-{verdict}" x="8" y="{y + 44}">{h(report_data.VERDICT[verdict])}</text>')
         if report_text.rtt_text(allocation) != "-":
             body.append(f'<text class="small" x="8" y="{y + 58}">{h("RTT " + report_text.rtt_text(allocation) + " ms")}</text>')
-        for i, (name, direction) in enumerate(zip(reports.DIRECTIONS, directions, strict=True)):
+        for i, (name, direction) in enumerate(zip(report_data.DIRECTIONS, directions, strict=True)):
             top = y + i * row
             x_of = scaler(bar_x, bar_w, scale)
             body.append(f'<text x="{bar_x - 8}" y="{top + 15}" text-anchor="end">{ARAH[name]}</text>')
@@ -157,13 +157,13 @@ def uplink_chart(report: dict) -> str:
     body, y = [legend(legend_items)], 30
     sums: dict[tuple[str, str, str], float] = {}
     for allocation in report["allocations"]:
-        for name in reports.DIRECTIONS:
+        for name in report_data.DIRECTIONS:
             key = (allocation["gateway"], allocation["uplink"], name)
             sums[key] = sums.get(key, 0) + allocation[name]["guaranteed_mbps"]
     count = 0
     for gateway in sorted(report["gateways"], key=lambda g: g["name"]):
         for uplink in gateway["uplinks"]:
-            for name in reports.DIRECTIONS:
+            for name in report_data.DIRECTIONS:
                 capacity = uplink[f"{name}_mbps"]
                 reserve = capacity * uplink.get("reserve_percent", 0) / 100
                 allocated = (uplink.get("allocated") or {}).get(f"{name}_mbps")
@@ -229,7 +229,7 @@ def allocation_table(report: dict, allocations: list[dict]) -> str:
             f'<td class="num">{h(report_text.configured(a["upload"]))}</td><td class="num">{figures(a, a["upload"])}</td>'
             f'<td class="rtt">{h(report_text.rtt_text(a))}</td>'
             f'<td class="num">{h(a.get("priority", "-"))}</td><td>{h(report_text.periode_text(a))}</td>'
-            f'<td class="v-{a["verdict"]}">{h(reports.VERDICT[a["verdict"]])}{reason}</td>'
+            f'<td class="v-{a["verdict"]}">{h(report_data.VERDICT[a["verdict"]])}{reason}</td>'
             "</tr>"
         )
     notes = "".join(f'<p class="note">{h(line)}</p>' for line in report_text.footnote(report))
@@ -247,7 +247,7 @@ def figures(allocation: dict, direction: dict) -> str:
 def not_applied_table(report: dict) -> str:
     """The gateways the last apply did not configure, with the apply's error (whole, line by line, escaped)."""
     rows = []
-    for gateway in reports.not_applied(report):
+    for gateway in report_data.not_applied(report):
         count = sum(1 for a in report["allocations"] if a["gateway"] == gateway["name"])
         reason = "\n".join(h(line) for line in report_text.reason_text(gateway).splitlines())
         rows.append(f'<tr><td>{h(gateway["name"])}</td><td class="num">{count}</td><td><pre>{reason}</pre></td></tr>')

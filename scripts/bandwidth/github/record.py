@@ -26,8 +26,10 @@ import os
 import re
 import sys
 
-from bandwidth import approvals, disposition, gitread
+from bandwidth import gitread
 from bandwidth.errors import UsageError
+from bandwidth.github import approvals
+from bandwidth.history import disposition
 
 BOT = "github-actions[bot]"  # the login of the workflows' token: the only author of the availability comment
 AVAILABILITY_MARKER = "<!-- bandwidth-availability -->"

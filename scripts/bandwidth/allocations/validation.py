@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 
 import jsonschema_rs
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent.parent / "schemas"
+from bandwidth.paths import SCHEMA_DIR
 
 
 @cache

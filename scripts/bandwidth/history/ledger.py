@@ -15,15 +15,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bandwidth import capacity, gitread
-from bandwidth.checker import CheckOptions, local_today, run_check
+from bandwidth import gitread
+from bandwidth.allocations import capacity
+from bandwidth.allocations.checker import CheckOptions, local_today, run_check
 from bandwidth.errors import UsageError
 from bandwidth.model import DIRECTIONS, CheckResult
 from bandwidth.textid import WITA
 
 
 def run(args) -> int:
-    from bandwidth import ledger_render
+    from bandwidth.history import ledger_render
 
     if args.at is None:
         result = run_check(CheckOptions(root=args.repo, inventory=args.inventory, today=local_today()))

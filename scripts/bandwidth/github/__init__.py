@@ -1,0 +1,1 @@
+"""GitHub: approvals against the disposition chain, the note on the merge commit, the overcapacity issue."""

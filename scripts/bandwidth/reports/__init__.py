@@ -1,0 +1,1 @@
+"""Verification and reports: measurement, the completion report in four formats, monitoring of counters."""
