@@ -89,6 +89,7 @@ test: setup lint pytest e2e molecule ## everything the project checks
 lint: setup github-lint
 	$(BIN)/ruff check scripts tests bench roles
 	$(BIN)/ruff format --check scripts tests bench roles
+	$(BIN)/lint-imports --no-cache  # the layers and no cycles of scripts/bandwidth (pyproject.toml)
 	$(BIN)/yamllint --strict .
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ansible-lint
 
