@@ -25,10 +25,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bandwidth.model import DIRECTIONS
 from bandwidth.shaping.plan import GatewayPlan
 from bandwidth.shaping.tc import parse
 
-DIRECTIONS = ("download", "upload")
 WARM_UP = 1  # seconds iperf3 leaves out (-O), before the counters are first read
 TAIL = 0.7  # seconds before the end of the streams when the counters are last read
 _RTT = re.compile(r"= [\d.]+/([\d.]+)/")

@@ -15,10 +15,10 @@ from collections import Counter
 from functools import cache
 from typing import NamedTuple
 
+from bandwidth.model import DIRECTIONS
 from bandwidth.paths import SCHEMA_DIR
 
 SCHEMA = SCHEMA_DIR / "report.schema.json"
-DIRECTIONS = ("download", "upload")
 VERDICT = {"pass": "Lulus", "fail": "Gagal", "not_measured": "Tidak diukur", "not_applied": "Belum diterapkan"}
 MODE = {"lab": "lab (replika jaringan produksi)", "production": "produksi"}
 GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](-?[A-Za-z0-9]){0,38}")
