@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from bandwidth import jsonfiles
 from bandwidth.errors import UsageError
 from bandwidth.model import DIRECTIONS
 from bandwidth.outputs import point_latest, stamped_folder, utc_now
@@ -55,14 +56,7 @@ def run(args) -> int:
 
 
 def _read_json(path: Path, what: str):
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no {what} (playbooks/monitor.yml writes it)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read the {what}: {getattr(exc, 'strerror', None) or exc}") from None
-    except ValueError as exc:
-        raise UsageError(f"{path}: the {what} is not JSON: {exc}") from None
+    return jsonfiles.read(path, what, "playbooks/monitor.yml")
 
 
 def load_plans(folder: PlanFolder) -> dict[str, GatewayPlan]:

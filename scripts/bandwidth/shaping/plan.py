@@ -20,6 +20,7 @@ from pathlib import Path
 
 import jsonschema_rs
 
+from bandwidth import jsonfiles
 from bandwidth.errors import UsageError
 from bandwidth.paths import SCHEMA_DIR
 
@@ -167,14 +168,7 @@ class PlanFolder:
 
     def read(self, gateway: str) -> GatewayPlan:
         path = self.plan_path(gateway)
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise PlanError(f"{path}: no plan (`bandwidth render --output-dir` writes it)") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise PlanError(f"{path}: cannot read the plan: {getattr(exc, 'strerror', None) or exc}") from None
-        except ValueError as exc:
-            raise PlanError(f"{path}: the plan is not JSON: {exc}") from None
+        doc = jsonfiles.read(path, "plan", "`bandwidth render --output-dir`", PlanError)
         error = next(iter(_validator().iter_errors(doc)), None)
         if error is not None:
             where = "/".join(str(part) for part in error.instance_path) or "(top)"
