@@ -58,7 +58,7 @@ def test_one_change_is_planned_then_applied_minimally(lab: Lab):
 
     plan = lab.apply("--check", "--diff")
     planned = [line[1:] for line in plan.stdout.splitlines() if line.startswith("+tc ")]
-    assert planned == [f"tc class change dev eth1 parent 1:1 classid {minor('BW-2026-0003')} htb rate 70Mbit ceil 150Mbit prio 3 quantum 200000"]
+    assert planned == [f"tc class change dev eth1 parent 1:1 classid {minor('BW-2026-0003')} htb rate 70Mbit ceil 150Mbit prio 3 quantum 200000 burst 8750b cburst 18750b"]
     assert lab.classes("gw-samarinda", "eth1") == before_classes  # check mode touched nothing
 
     counters = lab.sent_bytes("gw-samarinda", "eth1")

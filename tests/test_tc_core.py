@@ -90,7 +90,28 @@ def test_a_changed_ceiling_is_one_class_change():
     spec = copy.deepcopy(spec_of("eth1"))
     item = next(c for c in spec["classes"] if c["label"] == "BW-2026-0002")
     item["ceil_kbit"] = 160_000
-    assert plan.plan_device(spec, "pfifo", *live("eth1")) == [f"class change dev eth1 parent 1:1 classid 1:{item['minor']:x} htb rate 40Mbit ceil 160Mbit prio 1 quantum 200000"]
+    assert plan.plan_device(spec, "pfifo", *live("eth1")) == [
+        f"class change dev eth1 parent 1:1 classid 1:{item['minor']:x} htb rate 40Mbit ceil 160Mbit prio 1 quantum 200000 burst 5000b cburst 20000b"
+    ]
+
+
+def test_bursts_are_one_millisecond_of_rate_and_tc_rounding_is_no_change():
+    """HTB's burst and cburst: 1 ms at rate and ceil (at least 1600 bytes), compared within tc's rounding."""
+    assert [build.burst(kbit) for kbit in (1_000, 40_000, 120_000, 1_000_000)] == [1600, 5000, 15000, 125000]
+    assert [parse.size_bytes(text) for text in ("1600b/1", "1599b", "15Kb/1", "2Mb", "1.5Kb", "wide")] == [1600, 1599, 15360, 2097152, 1536, None]
+    spec = spec_of("eth1")
+    item = spec["classes"][0]
+    qdiscs, classes, filters = live("eth1")
+    rounded = copy.deepcopy(classes)
+    rounded[item["minor"]]["burst"] -= 1  # what tc prints back for a burst it stored as time
+    assert plan.plan_device(spec, "pfifo", qdiscs, rounded, filters) == []
+    # A class shaped with tc's default burst (about one frame, as before) is changed to the planned one.
+    default = copy.deepcopy(classes)
+    default[item["minor"]].update(burst=1600, cburst=1600)
+    assert plan.plan_device(spec, "pfifo", qdiscs, default, filters) == [
+        f"class change dev eth1 parent 1:1 classid 1:{item['minor']:x} htb rate {build.rate_text(item['rate_kbit'])} ceil {build.rate_text(item['ceil_kbit'])} "
+        f"prio {item['prio']} quantum {build.quantum(item['rate_kbit'])} burst {build.burst(item['rate_kbit'])}b cburst {build.burst(item['ceil_kbit'])}b"
+    ]
 
 
 def test_a_removed_allocation_loses_its_filters_first_then_its_class():
@@ -114,7 +135,10 @@ def test_a_new_allocation_gets_a_class_a_leaf_and_filters_in_free_nodes():
     spec["classes"].append({"minor": minor, "label": "BW-2026-0099", "rate_kbit": 1000, "ceil_kbit": 2000, "prio": 3})
     spec["filters"].append({"family": 4, "prefix": "198.18.10.128/25", "minor": minor})  # the bucket of BW-2026-0001's 198.18.10.0/24
     commands = plan.plan_device(spec, "pfifo", *live("eth1"))
-    assert commands[:2] == [f"class add dev eth1 parent 1:1 classid 1:{minor:x} htb rate 1Mbit ceil 2Mbit prio 3 quantum 12500", f"qdisc replace dev eth1 parent 1:{minor:x} handle {minor:x}: pfifo"]
+    assert commands[:2] == [
+        f"class add dev eth1 parent 1:1 classid 1:{minor:x} htb rate 1Mbit ceil 2Mbit prio 3 quantum 12500 burst 1600b cburst 1600b",
+        f"qdisc replace dev eth1 parent 1:{minor:x} handle {minor:x}: pfifo",
+    ]
     assert len(commands) == 3 and commands[2].startswith("filter add dev eth1 parent 1: prio 1 handle 2:a:2 protocol ip u32 ht 2:a: match u32 0xc6120a80 0xffffff80 at 16 ")
     assert commands[2].endswith(f" flowid 1:{minor:x}")
 

@@ -30,6 +30,7 @@ TABLES = {4: 2, 6: 3}  # u32 hash table handle per IP version
 PRIOS = {4: 1, 6: 2}  # filter priority per IP version
 PROTOCOLS = {4: "ip", 6: "ipv6"}
 NODE_LAST = 0xFFF  # u32 node ids per bucket: 1 .. 0xfff
+BURST_MIN = 1600  # bytes: a full Ethernet frame and some, tc's own floor for HTB
 
 
 def classid(minor: int) -> str:
@@ -76,6 +77,20 @@ def rate_text(kbit: int) -> str:
         rate //= 1000
         index += 1
     return f"{rate}{units[index]}bit"
+
+
+def burst(kbit: int) -> int:
+    """Bytes a class may send at once: 1 ms at `kbit`, at least BURST_MIN.
+
+    tc's default is about one frame. HTB refills it on a timer, and where the timer fires late (a
+    virtual machine, a busy gateway) a class then stays under its rate: in the lab a 120 Mbit/s
+    ceiling carried 115 Mbit/s (96 %) with tc's default and 119 Mbit/s (99 %) with 1 ms of it."""
+    return max(BURST_MIN, kbit // 8)
+
+
+def same_size(live: int | None, wanted: int) -> bool:
+    """A burst read back from tc equals the one set, but for tc's rounding through time units."""
+    return live is not None and abs(live - wanted) <= max(16, wanted // 100)
 
 
 def quantum(kbit: int) -> int:
@@ -140,12 +155,27 @@ def qdisc_ingress(device: str) -> str:
     return f"qdisc replace dev {device} handle ffff: ingress"
 
 
-def htb_class(verb: str, device: str, parent: str, minor: int, rate: str, ceil: str, prio: int | None = None, quantum_bytes: int | None = None) -> str:
+def htb_class(
+    verb: str,
+    device: str,
+    parent: str,
+    minor: int,
+    rate: str,
+    ceil: str,
+    prio: int | None = None,
+    quantum_bytes: int | None = None,
+    burst_bytes: int | None = None,
+    cburst_bytes: int | None = None,
+) -> str:
     command = f"class {verb} dev {device} parent {parent} classid {classid(minor)} htb rate {rate} ceil {ceil}"
     if prio is not None:
         command += f" prio {prio}"
     if quantum_bytes is not None:
         command += f" quantum {quantum_bytes}"
+    if burst_bytes is not None:
+        command += f" burst {burst_bytes}b"
+    if cburst_bytes is not None:
+        command += f" cburst {cburst_bytes}b"
     return command
 
 

@@ -51,7 +51,7 @@ def parse_classes(text: str) -> dict[int, dict]:
         major, minor = tokens[2].split(":")
         if major != "1":
             continue
-        item = {"parent": None, "rate": None, "ceil": None, "prio": None, "quantum": None, "leaf": None}
+        item = {"parent": None, "rate": None, "ceil": None, "prio": None, "quantum": None, "burst": None, "cburst": None, "leaf": None}
         index = 3
         while index < len(tokens):
             token = tokens[index]
@@ -59,14 +59,27 @@ def parse_classes(text: str) -> dict[int, dict]:
                 item["parent"] = "root"
                 index += 1
                 continue
-            if token in ("parent", "rate", "ceil", "leaf", "prio", "quantum") and index + 1 < len(tokens):
+            if token in ("parent", "rate", "ceil", "leaf", "prio", "quantum", "burst", "cburst") and index + 1 < len(tokens):
                 value = tokens[index + 1]
-                item[token] = int(value) if token in ("prio", "quantum") else value
+                if token in ("prio", "quantum"):
+                    item[token] = int(value)
+                elif token in ("burst", "cburst"):
+                    item[token] = size_bytes(value)
+                else:
+                    item[token] = value
                 index += 2
                 continue
             index += 1
         classes[int(minor, 16)] = item
     return classes
+
+
+def size_bytes(text: str) -> int | None:
+    """A size as tc prints it (iproute2's sprint_size: 1600b, 15Kb, 2Mb; a burst adds /<cell>)."""
+    match = re.fullmatch(r"([0-9.]+)(b|Kb|Mb)(?:/[0-9]+)?", text)
+    if not match:
+        return None
+    return round(float(match.group(1)) * {"b": 1, "Kb": 1024, "Mb": 1024 * 1024}[match.group(2)])
 
 
 def parse_filters(text: str) -> dict:

@@ -20,6 +20,7 @@ try:  # on a gateway, under Ansible
         PARENT_MINOR,
         TABLES,
         buckets,
+        burst,
         classid,
         filter_delete,
         filter_leaf,
@@ -33,6 +34,7 @@ try:  # on a gateway, under Ansible
         qdisc_root,
         quantum,
         rate_text,
+        same_size,
         u32_matches,
     )
 except ImportError:  # the boot restore and the CLI: this folder is on sys.path
@@ -42,6 +44,7 @@ except ImportError:  # the boot restore and the CLI: this folder is on sys.path
         PARENT_MINOR,
         TABLES,
         buckets,
+        burst,
         classid,
         filter_delete,
         filter_leaf,
@@ -55,6 +58,7 @@ except ImportError:  # the boot restore and the CLI: this folder is on sys.path
         qdisc_root,
         quantum,
         rate_text,
+        same_size,
         u32_matches,
     )
 try:  # on a gateway, under Ansible
@@ -67,19 +71,36 @@ def desired_classes(spec: dict) -> dict[int, dict]:
     """minor -> class attributes, from a device spec (see bandwidth.shaping.render)."""
     capacity = spec["capacity_kbit"]
     classes = {
-        PARENT_MINOR: {"parent": "root", "rate": rate_text(capacity), "ceil": rate_text(capacity), "prio": None, "quantum": None},
-        DEFAULT_MINOR: {"parent": "1:1", "rate": rate_text(spec["default_kbit"]), "ceil": rate_text(capacity), "prio": 7, "quantum": quantum(spec["default_kbit"])},
+        PARENT_MINOR: _htb("root", capacity, capacity, None, None),
+        DEFAULT_MINOR: _htb("1:1", spec["default_kbit"], capacity, 7, quantum(spec["default_kbit"])),
     }
     for item in spec["classes"]:
-        classes[item["minor"]] = {
-            "parent": "1:1",
-            "rate": rate_text(item["rate_kbit"]),
-            "ceil": rate_text(item["ceil_kbit"]),
-            "prio": item["prio"],
-            "quantum": quantum(item["rate_kbit"]),
-            "label": item.get("label"),
-        }
+        classes[item["minor"]] = {**_htb("1:1", item["rate_kbit"], item["ceil_kbit"], item["prio"], quantum(item["rate_kbit"])), "label": item.get("label")}
     return classes
+
+
+def _htb(parent: str, rate_kbit: int, ceil_kbit: int, prio: int | None, quantum_bytes: int | None) -> dict:
+    """A class's attributes as parse_classes reads them back."""
+    return {
+        "parent": parent,
+        "rate": rate_text(rate_kbit),
+        "ceil": rate_text(ceil_kbit),
+        "prio": prio,
+        "quantum": quantum_bytes,
+        "burst": burst(rate_kbit),
+        "cburst": burst(ceil_kbit),
+    }
+
+
+def class_command(verb: str, device: str, minor: int, item: dict) -> str:
+    parent = "1:" if minor == PARENT_MINOR else "1:1"
+    return htb_class(verb, device, parent, minor, item["rate"], item["ceil"], item["prio"], item["quantum"], item["burst"], item["cburst"])
+
+
+def class_differs(live: dict, wanted: dict) -> bool:
+    if any(live[k] != wanted[k] for k in ("rate", "ceil", "prio", "quantum")):
+        return True
+    return not (same_size(live.get("burst"), wanted["burst"]) and same_size(live.get("cburst"), wanted["cburst"]))
 
 
 def desired_filters(spec: dict) -> set[tuple]:
@@ -104,8 +125,7 @@ def full_build(spec: dict, leaf: str) -> list[str]:
     commands = [qdisc_root(device, spec["capacity_kbit"])]
     classes = desired_classes(spec)
     for minor, item in sorted(classes.items()):
-        parent = "1:" if minor == PARENT_MINOR else "1:1"
-        commands.append(htb_class("replace", device, parent, minor, item["rate"], item["ceil"], item["prio"], item["quantum"]))
+        commands.append(class_command("replace", device, minor, item))
         if minor != PARENT_MINOR:
             commands.append(qdisc_leaf(device, minor, leaf))
     for version in (4, 6):
@@ -169,11 +189,10 @@ def plan_device(spec: dict, leaf: str, qdiscs: list[dict], classes: dict, filter
             deletes.append(f"class del dev {device} classid {classid(minor)}")
     for minor, item in sorted(want_classes.items()):
         live = classes.get(minor)
-        parent = "1:" if minor == PARENT_MINOR else "1:1"
         if live is None:
-            changes.append(htb_class("add", device, parent, minor, item["rate"], item["ceil"], item["prio"], item["quantum"]))
-        elif any(live[k] != item[k] for k in ("rate", "ceil", "prio", "quantum")) or (minor != PARENT_MINOR and live["parent"] != "1:1"):
-            changes.append(htb_class("change", device, parent, minor, item["rate"], item["ceil"], item["prio"], item["quantum"]))
+            changes.append(class_command("add", device, minor, item))
+        elif class_differs(live, item) or (minor != PARENT_MINOR and live["parent"] != "1:1"):
+            changes.append(class_command("change", device, minor, item))
         if minor != PARENT_MINOR:
             current = leaves.get(minor)
             if live is None or current is None or current.get("kind") != leaf_kind or current.get("handle") != f"{minor:x}:":

@@ -26,7 +26,7 @@ def restore_commands(device: str, qdiscs: list[dict], classes: dict, filters: di
     commands.append(f"qdisc replace dev {device} root handle 1: htb default {int(str(default), 16):x} r2q {r2q_value}")
     for minor, item in sorted(classes.items(), key=lambda kv: kv[1]["parent"] != "root"):
         parent = "1:" if item["parent"] == "root" else item["parent"]
-        commands.append(htb_class("replace", device, parent, minor, item["rate"], item["ceil"], item["prio"], item["quantum"]))
+        commands.append(htb_class("replace", device, parent, minor, item["rate"], item["ceil"], item["prio"], item["quantum"], item.get("burst"), item.get("cburst")))
     for q in qdiscs:
         if q.get("parent", "").startswith("1:") and q.get("kind"):
             commands.append(f"qdisc replace dev {device} parent {q['parent']} handle {q['handle']} {q['kind']}")
