@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+# The names are listed twice on purpose: Ansible ships a module_util to the gateway only when it finds a literal
+# `from ansible.module_utils.<name> import` line, and the CLI and the boot restore import the same file by its bare name.
 try:  # on a gateway, under Ansible
     from ansible.module_utils.bandwidth_tc_build import (
         DEFAULT_MINOR,
