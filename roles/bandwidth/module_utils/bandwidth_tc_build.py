@@ -88,11 +88,6 @@ def burst(kbit: int) -> int:
     return max(BURST_MIN, kbit // 8)
 
 
-def same_size(live: int | None, wanted: int) -> bool:
-    """A burst read back from tc equals the one set, but for tc's rounding through time units."""
-    return live is not None and abs(live - wanted) <= max(16, wanted // 100)
-
-
 def quantum(kbit: int) -> int:
     """Bytes a class may send per round: rate/10 as HTB's default, kept within MTU..200000."""
     return min(200_000, max(1514, kbit * 125 // 10))

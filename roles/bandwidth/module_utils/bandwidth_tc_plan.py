@@ -36,7 +36,6 @@ try:  # on a gateway, under Ansible
         qdisc_root,
         quantum,
         rate_text,
-        same_size,
         u32_matches,
     )
 except ImportError:  # the boot restore and the CLI: this folder is on sys.path
@@ -60,7 +59,6 @@ except ImportError:  # the boot restore and the CLI: this folder is on sys.path
         qdisc_root,
         quantum,
         rate_text,
-        same_size,
         u32_matches,
     )
 try:  # on a gateway, under Ansible
@@ -102,7 +100,12 @@ def class_command(verb: str, device: str, minor: int, item: dict) -> str:
 def class_differs(live: dict, wanted: dict) -> bool:
     if any(live[k] != wanted[k] for k in ("rate", "ceil", "prio", "quantum")):
         return True
-    return not (same_size(live.get("burst"), wanted["burst"]) and same_size(live.get("cburst"), wanted["cburst"]))
+    return not (_same_size(live.get("burst"), wanted["burst"]) and _same_size(live.get("cburst"), wanted["cburst"]))
+
+
+def _same_size(live: int | None, wanted: int) -> bool:
+    """A burst read back from tc equals the one set, but for tc's rounding through time units."""
+    return live is not None and abs(live - wanted) <= max(16, wanted // 100)
 
 
 def desired_filters(spec: dict) -> set[tuple]:
