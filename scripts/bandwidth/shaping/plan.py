@@ -157,9 +157,6 @@ class PlanFolder:
     def counters_path(self, gateway: str) -> Path:
         return self.path / f"{gateway}.counters.json"
 
-    def readback_path(self) -> Path:
-        return self.path / f"{self.READBACK}.json"
-
     def gateways(self) -> list[str]:
         """The gateways that have a plan here, sorted: <name>.json, not <name>.<kind>.json nor readback.json."""
         if not self.path.is_dir():
