@@ -321,3 +321,11 @@ def test_report_from_a_folder_refuses_bad_input_with_a_clear_error(rendered: Pat
     assert done.stderr.startswith(f"bandwidth: error: {message}"), done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
     assert files_of(rendered) == before
+
+
+@pytest.mark.parametrize("command", ["report", "measure"])
+@pytest.mark.parametrize(("seconds", "message"), [("1", "--seconds: 1: at least 2"), ("0", "--seconds: 0: at least 2"), ("two", "--seconds: not a whole number of seconds: 'two'")])
+def test_a_measurement_too_short_to_judge_is_refused(repo: Repo, command: str, seconds: str, message: str):
+    """One second leaves half a second after iperf3's warm-up: too short to judge a rate within 3 %, so never run."""
+    done = repo.run(command, f"--seconds={seconds}")
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr, done.stderr

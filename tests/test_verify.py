@@ -82,7 +82,7 @@ def test_an_allocation_the_lab_cannot_measure_fails_verification(lab: Lab):
     doc["skipped"].append({"id": "BW-2026-0004", "reason": "subnet removed for this test"})
     doc_path.write_text(json.dumps(doc))
     try:
-        done = verify(lab, "-e", '{"bandwidth_verify_measure": ["BW-2026-0004", "BW-2026-0007"]}', "-e", "bandwidth_verify_seconds=1", check=False)
+        done = verify(lab, "-e", '{"bandwidth_verify_measure": ["BW-2026-0004", "BW-2026-0007"]}', "-e", "bandwidth_verify_seconds=2", check=False)
     finally:
         doc_path.write_text(original)
     assert done.returncode != 0

@@ -8,6 +8,7 @@
 --output FILE          write to FILE instead of standard output
 --plans DIR            the plans folder of the playbooks (.plans)
 --lab-dir DIR          the lab's folder (lab)
+--seconds N            iperf3 seconds per measurement, at least MIN_SECONDS
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from bandwidth.errors import UsageError
 
 DEFAULT_INVENTORY = "inventory/production"
 GITHUB_REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+# iperf3 leaves its first second out and the counters stop 0.7 s before the end: one second would
+# leave a window of half a second, too short to judge a rate within 3 %.
+MIN_SECONDS = 2
 
 
 def date(text: str) -> dt.date:
@@ -29,6 +33,17 @@ def date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def seconds(text: str) -> int:
+    """argparse type: whole seconds of measurement, at least MIN_SECONDS."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of seconds: {text!r}") from None
+    if value < MIN_SECONDS:
+        raise argparse.ArgumentTypeError(f"{value}: at least {MIN_SECONDS} (iperf3's first second is left out, the rest is the window measured)")
+    return value
 
 
 def repo(parser: argparse.ArgumentParser) -> None:
@@ -75,3 +90,7 @@ def plans(parser: argparse.ArgumentParser, what: str) -> None:
 
 def lab_dir(parser: argparse.ArgumentParser, what: str, default: Path | None = Path("lab")) -> None:
     parser.add_argument("--lab-dir", dest="lab_dir", type=Path, default=default, help=f"{what}" + (" (default: %(default)s)" if default else ""))
+
+
+def measure_seconds(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seconds", type=seconds, default=3, metavar="N", help=f"iperf3 seconds per measurement, at least {MIN_SECONDS} (default: %(default)s)")

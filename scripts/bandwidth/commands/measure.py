@@ -14,7 +14,7 @@ HELP = "iperf3 throughput of lab allocations, alone and all at once (JSON)"
 def add_arguments(parser) -> None:
     parser.add_argument("ids", nargs="*", help="allocation ids (default: every client of the lab)")
     options.lab_dir(parser, "the lab")
-    parser.add_argument("--seconds", type=int, default=3, help="iperf3 seconds per measurement (default: %(default)s)")
+    options.measure_seconds(parser)
     parser.add_argument("--no-contention", action="store_true", help="only each allocation alone")
     options.plans(parser, "plans of `bandwidth render --output-dir`: where each class counts its bytes, for the wire rate")
 

@@ -19,7 +19,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--reports", type=Path, default=Path("reports"), help="where reports/<time>/ and reports/latest go (default: %(default)s)")
     options.lab_dir(parser, "measure with the clients of this lab", default=None)
     parser.add_argument("--measure", default="all", help="all, changed, none, or comma-separated ids (default: %(default)s)")
-    parser.add_argument("--seconds", type=int, default=3, help="iperf3 seconds per measurement (default: %(default)s)")
+    options.measure_seconds(parser)
     copy = parser.add_argument_group("after the report was commented on the pull request (SOP step 10): render it again, no measuring, no git")
     copy.add_argument("--from", dest="from_dir", type=Path, metavar="DIR", help="the folder of the report (e.g. reports/latest): DIR/report.json is read and every file written again in DIR")
     copy.add_argument("--copied-at", metavar="TIME", help="when the report was commented (ISO 8601, e.g. 2026-11-28T02:00:00Z): timeline.copied")
