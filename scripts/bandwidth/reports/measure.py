@@ -8,7 +8,8 @@ each allocation alone in its uplink (it should reach its max_mbps), then all all
 uplink at once (each should keep its guaranteed_mbps).
 
 Beside iperf3's goodput (TCP payload) the rate on the wire is read from the gateway: the byte
-counters of the allocation's HTB class, sampled after iperf3's warm-up second and at the end.
+counters of the allocation's HTB class, read every tenth of a second from iperf3's warm-up second
+to near the end, the rate being the slope of a line fitted through those reads.
 That is what HTB shapes (layer 2: Ethernet header included). While an allocation's download is
 saturated alone, ping from its client to the server gives the round-trip time under load, beside
 the idle one measured before any load.
@@ -17,8 +18,10 @@ the idle one measured before any load.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import re
+import statistics
 import subprocess
 import threading
 import time
@@ -31,6 +34,10 @@ from bandwidth.shaping.tc import parse
 
 WARM_UP = 1  # seconds iperf3 leaves out (-O), before the counters are first read
 TAIL = 0.7  # seconds before the end of the streams when the counters are last read
+# Seconds between reads of the counters. A read's time is known to some tens of milliseconds (a
+# process per read, on a busy machine): two reads a second apart put the rate a few percent off,
+# a line fitted through ten or more reads puts it well within one.
+SAMPLE_EVERY = 0.1
 _RTT = re.compile(r"= [\d.]+/([\d.]+)/")
 
 
@@ -96,6 +103,16 @@ def _counters(devices: set[tuple[str, str]]) -> dict[tuple[str, str, int], tuple
     return found
 
 
+def wire_mbps(points: list[tuple[float, int]]) -> float | None:
+    """Mbit/s from (time, bytes sent) reads of one class: the least-squares slope through all of them.
+
+    None without two reads, or if the counter went back (the class was replaced meanwhile)."""
+    if len(points) < 2 or any(later[1] < earlier[1] for earlier, later in itertools.pairwise(points)):
+        return None
+    times, sent = zip(*points, strict=True)
+    return round(statistics.linear_regression(times, sent).slope * 8 / 1e6, 3)
+
+
 def run_parallel(jobs: list[tuple[str, list[str]]], timeout: float, during=None) -> dict[str, str]:
     """Start every job at once and wait for all: key -> stdout. `during()` runs meanwhile, in this thread."""
     started = {key: subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for key, argv in jobs}
@@ -140,18 +157,27 @@ class _Round:
         targets = self._targets()
         devices = {(ns, device) for ns, device, _minor in targets.values()}
         count = max(3, int((self.options.duration - 0.5) / 0.2))
+        series: dict[tuple[str, str, int], list[tuple[float, int]]] = {key: [] for key in targets.values()}
+
+        def read() -> None:
+            for key, (sent, when) in _counters(devices).items():
+                if key in series:
+                    series[key].append((when, sent))
+
         started = time.monotonic()
         time.sleep(WARM_UP + 0.3)  # connect, then iperf3's warm-up second
-        first = _counters(devices)
+        read()
         pingers = {client["id"]: subprocess.Popen(_ping_argv(client, count, 2), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) for client in self.pings}
         # End well before the streams do: each iperf3 starts a little later than the last, and the
         # streams of a dual-stack test share one class, so a stream ending early would leave it idle.
-        time.sleep(max(0.5, started + WARM_UP + self.options.duration - TAIL - time.monotonic()))
-        last = _counters(devices)
+        end = max(time.monotonic() + 0.5, started + WARM_UP + self.options.duration - TAIL)
+        while (now := time.monotonic()) < end:
+            time.sleep(min(SAMPLE_EVERY, end - now))
+            read()
         for client_id, key in targets.items():
-            if key in first and key in last and last[key][0] >= first[key][0]:
-                (bytes1, t1), (bytes2, t2) = first[key], last[key]
-                self.wire[client_id] = round((bytes2 - bytes1) * 8 / (t2 - t1) / 1e6, 3)
+            rate = wire_mbps(series[key])
+            if rate is not None:
+                self.wire[client_id] = rate
         for client_id, pinger in pingers.items():
             try:
                 out, _ = pinger.communicate(timeout=10)
