@@ -38,6 +38,11 @@ TAIL = 0.7  # seconds before the end of the streams when the counters are last r
 # process per read, on a busy machine): two reads a second apart put the rate a few percent off,
 # a line fitted through ten or more reads puts it well within one.
 SAMPLE_EVERY = 0.1
+# TCP connections per iperf3 run. One connection saws: each loss in the leaf queue halves its window
+# and can leave the class idle for a moment, most at low rates (a 10 Mbit/s upload through the ifb's
+# 32-packet queue carried 95.5-99 % of its ceiling over a second). Several desynchronised ones keep
+# the class busy, which is what is being judged: the shaper's ceiling, not one TCP's sawtooth.
+STREAMS = 4
 _RTT = re.compile(r"= [\d.]+/([\d.]+)/")
 
 
@@ -71,7 +76,7 @@ def wire_targets(plans: dict[str, GatewayPlan], lab: dict) -> dict:
 def _iperf_argv(client: dict, family: str, direction: str, duration: int) -> list[str]:
     target = client["families"][family]
     argv = ["ip", "netns", "exec", client["namespace"], "iperf3", "-c", target["server_address"], "-p", str(target["server_port"])]
-    argv += ["-B", target["address"], "-t", str(duration), "-O", str(WARM_UP), "-J", "--connect-timeout", "3000"]
+    argv += ["-B", target["address"], "-t", str(duration), "-O", str(WARM_UP), "-J", "--connect-timeout", "3000", "-P", str(STREAMS)]
     return [*argv, "-R"] if direction == "download" else argv
 
 
