@@ -199,9 +199,10 @@ L2_PER_PAYLOAD = 1514 / 1448
 
 
 def _iperf(client: dict, direction: str, rate: str | None, seconds: int) -> list[str]:
-    from bandwidth.reports.measure import _iperf_argv
+    from bandwidth.reports.measure import iperf_argv
 
-    return _iperf_argv(client, next(iter(client["families"])), direction, seconds) + (["-b", rate] if rate else [])
+    # One connection: iperf3's -b paces each stream, and the test drives one rate per allocation.
+    return iperf_argv(client, next(iter(client["families"])), direction, seconds, streams=1) + (["-b", rate] if rate else [])
 
 
 @pytest.mark.lab

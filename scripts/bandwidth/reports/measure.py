@@ -73,10 +73,11 @@ def wire_targets(plans: dict[str, GatewayPlan], lab: dict) -> dict:
     return {k: v for k, v in found.items() if v["namespace"] and all(d in v for d in DIRECTIONS)}
 
 
-def _iperf_argv(client: dict, family: str, direction: str, duration: int) -> list[str]:
+def iperf_argv(client: dict, family: str, direction: str, duration: int, streams: int = STREAMS) -> list[str]:
+    """iperf3 from the client's namespace to its uplink's server, JSON out; a rate (-b) added after applies per stream."""
     target = client["families"][family]
     argv = ["ip", "netns", "exec", client["namespace"], "iperf3", "-c", target["server_address"], "-p", str(target["server_port"])]
-    argv += ["-B", target["address"], "-t", str(duration), "-O", str(WARM_UP), "-J", "--connect-timeout", "3000", "-P", str(STREAMS)]
+    argv += ["-B", target["address"], "-t", str(duration), "-O", str(WARM_UP), "-J", "--connect-timeout", "3000", "-P", str(streams)]
     return [*argv, "-R"] if direction == "download" else argv
 
 
@@ -192,7 +193,7 @@ class _Round:
             self.rtt[client_id] = _rtt(out)
 
     def run(self) -> dict[tuple[str, str], float]:
-        jobs = [(f"{client['id']}/{family}", _iperf_argv(client, family, self.direction, self.options.duration)) for client, family in self.streams]
+        jobs = [(f"{client['id']}/{family}", iperf_argv(client, family, self.direction, self.options.duration)) for client, family in self.streams]
         outputs = run_parallel(jobs, self.options.duration + WARM_UP + 15, during=self._sample)
         return {(c["id"], f): _mbps(outputs.get(f"{c['id']}/{f}", ""), f"{c['id']} {self.direction} {f}") for c, f in self.streams}
 
