@@ -38,7 +38,9 @@ def main() -> int:
                 subprocess.run([BANDWIDTH, "lab", "down"], cwd=lab, capture_output=True, timeout=300, check=False)
             run = merged.run
             if run.returncode != 0:
-                print(run.text()[-4000:])
+                for job, result in run.jobs().items():
+                    if result == "failure":  # what the failed job's steps printed, not act's own log lines
+                        print(f"--- job {job} failed; the end of what its steps printed:\n{run.output(job)[-6000:]}")
                 print("lead time: the push run failed", file=sys.stderr)
                 return 1
             comments = [
