@@ -286,6 +286,37 @@ def processes_in(namespace: str, word: str) -> list[int]:
     return found
 
 
+def descendants(pid: int) -> list[int]:
+    """Every live process under `pid` (its children, theirs, ...), read from /proc.
+
+    ansible-playbook's workers start sessions of their own (setsid), so killing the controller's
+    process group leaves them running: a test that kills a controller kills these too, by pid."""
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                stat = Path(f"/proc/{name}/stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rpartition(")")[2].split()[1])  # the command may hold spaces and ")"
+            children.setdefault(parent, []).append(int(name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def running(pid: int) -> bool:
+    """The process exists and is not a zombie (one whose parent is gone waits for a PID 1 that does not reap it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
 # ---- a repository built commit by commit, with its dispositions recorded (test_audit, test_ledger) ----
 # The history: a direct push creates BW-2026-0001; PR #11 (merge commit) creates BW-2026-0002;
 # PR #12 (squash, trailers pasted from `record --print`) raises its download max; PR #13 moves it

@@ -3,6 +3,7 @@ tc commands, long enough to act on while it runs): real tc, real SSH, real ansib
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ANSIBLE_PLAYBOOK, BANDWIDTH, Lab, clear_gateway, processes_in, recap_changed, write_big_gateway
+from conftest import ANSIBLE_PLAYBOOK, BANDWIDTH, Lab, clear_gateway, descendants, processes_in, recap_changed, running, write_big_gateway
 
 pytestmark = pytest.mark.lab
 
@@ -91,7 +92,9 @@ def test_an_ssh_cut_mid_batch_is_finished_on_the_gateway_and_reported_by_the_nex
         assert run.poll() is None, run.stdout.read()[-3000:]
         time.sleep(0.01)
     assert processes_in("bwlab-gw-big", "-batch"), "the batch never started"
-    # The controller and its SSH connection die mid-batch: every ssh client and master to this lab, and ansible-playbook.
+    # The controller and its SSH connection die mid-batch: every ssh client and master to this lab, and ansible-playbook
+    # with its workers (each in a session of its own: the process group alone would leave them behind, for good).
+    controller = [run.pid, *descendants(run.pid)]
     killed = 0
     for name in os.listdir("/proc"):
         if name.isdigit():
@@ -102,8 +105,14 @@ def test_an_ssh_cut_mid_batch_is_finished_on_the_gateway_and_reported_by_the_nex
             if cmdline and cmdline[0].endswith(b"ssh") and any(known_hosts.encode() in part for part in cmdline):
                 os.kill(int(name), signal.SIGKILL)
                 killed += 1
-    os.killpg(run.pid, signal.SIGKILL)
+    for pid in controller:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
     run.communicate()
+    deadline = time.monotonic() + 10
+    while any(running(pid) for pid in controller) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in controller if running(pid)], "a process of the killed controller lives on"
     assert killed >= 1
     deadline = time.monotonic() + 60
     while not lock_is_free(big.state_dir("gw-big")) and time.monotonic() < deadline:
