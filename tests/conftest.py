@@ -293,13 +293,8 @@ def descendants(pid: int) -> list[int]:
     process group leaves them running: a test that kills a controller kills these too, by pid."""
     children: dict[int, list[int]] = {}
     for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                stat = Path(f"/proc/{name}/stat").read_text()
-            except OSError:
-                continue
-            parent = int(stat.rpartition(")")[2].split()[1])  # the command may hold spaces and ")"
-            children.setdefault(parent, []).append(int(name))
+        if name.isdigit() and (fields := _stat_fields(int(name))):
+            children.setdefault(int(fields[1]), []).append(int(name))
     found, todo = [], [pid]
     while todo:
         for child in children.get(todo.pop(), []):
@@ -310,11 +305,16 @@ def descendants(pid: int) -> list[int]:
 
 def running(pid: int) -> bool:
     """The process exists and is not a zombie (one whose parent is gone waits for a PID 1 that does not reap it)."""
+    fields = _stat_fields(pid)
+    return bool(fields) and fields[0] != "Z"
+
+
+def _stat_fields(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command (state, parent, ...); [] if the process is gone."""
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()  # the command may hold spaces and ")"
+    except OSError:
+        return []
 
 
 # ---- a repository built commit by commit, with its dispositions recorded (test_audit, test_ledger) ----
