@@ -206,7 +206,7 @@ def test_the_runner_names_the_failing_command_and_line():
 @pytest.mark.lab
 def test_namespaces_links_and_addresses(lab_up: Lab):
     doc = lab_up.doc
-    assert (doc["format"], doc["state"], doc["today"]) == (1, "up", TODAY)
+    assert (doc["format"], doc["state"], doc["today"]) == (2, "up", TODAY)
     assert [gw["name"] for gw in doc["gateways"]] == ["gw-balikpapan", "gw-samarinda"]
     assert len(doc["clients"]) == 12 and not doc["skipped"]
     assert set(doc["namespaces"]) <= set(netns_list())
@@ -229,6 +229,18 @@ def test_namespaces_links_and_addresses(lab_up: Lab):
     given += [a.split("/")[0] for c in doc["clients"] for a in c["addresses"] + c["gateway_addresses"]]
     assert all(ipaddress.ip_address(a) in LAB_RANGE or ipaddress.ip_address(a) in ipaddress.IPv6Network("2001:2::/48") for a in given)
     assert {name for c in doc["clients"] for name in c["families"]} == {"ipv4", "ipv6"}
+
+
+@pytest.mark.lab
+def test_every_data_link_carries_blocks_of_at_most_four_segments(lab_up: Lab):
+    """A veth passes TCP's 64 KB segmentation-offload blocks on whole, which HTB charges as one: the lab's links do not."""
+    links = {}
+    for namespace in lab_up.doc["namespaces"]:
+        shown = json.loads(subprocess.run(["ip", "-n", namespace, "-d", "-j", "link", "show", "type", "veth"], capture_output=True, text=True, check=True).stdout)
+        links.update({(namespace, link["ifname"]): link["gso_max_segs"] for link in shown})
+    data = {key: segments for key, segments in links.items() if key[1] != "mgmt0"}  # the management link carries SSH only
+    assert len(data) == 2 * (sum(len(gw["uplinks"]) for gw in lab_up.doc["gateways"]) * 2 + len(lab_up.doc["clients"]))
+    assert set(data.values()) == {4}, {key: segments for key, segments in data.items() if segments != 4}
 
 
 @pytest.mark.lab

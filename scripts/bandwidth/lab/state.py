@@ -42,7 +42,8 @@ from pathlib import Path
 
 from bandwidth.lab.errors import LabError
 
-FORMAT = 1
+# 2: every data link carries blocks of at most 4 segments (network.WIRE); a lab of format 1 is built anew.
+FORMAT = 2
 _VOLATILE = frozenset({"pid", "starttime", "created", "state"})
 
 
