@@ -107,7 +107,7 @@ def build(report: dict, allocation: dict):  # noqa: PLR0912, PLR0915 - the lette
     measured = any(report_text.measured_pair(allocation[name]) != "-" for name in report_data.DIRECTIONS)
     notes = [NOTE_FIGURES]
     if measured:  # how the two rates relate, and the band they are judged by
-        notes += [report_text.NOTE_WIRE] + ([f"Syarat lulus: {tolerance}."] if tolerance else [])
+        notes += [report_text.wire_note(report)] + ([f"Syarat lulus: {tolerance}."] if tolerance else [])
     if rtt:
         notes.append(report_text.NOTE_RTT)
     for line in notes:
@@ -181,6 +181,15 @@ def _results_table(document, allocation: dict) -> None:
             for family in allocation["families"]:
                 figures = (d.get("by_family") or {}).get(family) or {}
                 rows.append((f"{ARAH[name]}, {report_data.FAMILY[family]} saja", "", "", figures.get("wire_mbps"), figures.get("measured_mbps"), "", ""))
+        # A figure out of the band was measured once more: the row above holds the repeat, this one the first.
+        first, together = d.get("first") or {}, d.get("contention_first") or {}
+        if first or together:
+            again = (first.get("wire_mbps", ""), first.get("measured_mbps", ""), together.get("wire_mbps", ""), together.get("measured_mbps", ""))
+            rows.append((f"{ARAH[name]}, pengukuran pertama (diukur ulang)", "", "", *again))
+        for family in allocation.get("families") or () if report_text.dual_stack(allocation) else ():
+            first = ((d.get("by_family") or {}).get(family) or {}).get("first")
+            if first:
+                rows.append((f"{ARAH[name]}, {report_data.FAMILY[family]} saja, pengukuran pertama", "", "", first.get("wire_mbps"), first.get("measured_mbps"), "", ""))
         for row in rows:
             for cell, value in zip(table.add_row().cells, row, strict=True):
                 _cell(cell, value if isinstance(value, str) else _rate(value), align=None if isinstance(value, str) else WD_ALIGN_PARAGRAPH.RIGHT)

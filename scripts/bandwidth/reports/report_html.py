@@ -112,15 +112,7 @@ def allocation_chart(allocations: list[dict]) -> str:
                 body.append(f'<circle class="contention-goodput" cx="{x_of(together)}" cy="{top + 22.5}" r="3"/>')
             gx = x_of(direction["guaranteed_mbps"])
             body.append(f'<line class="guaranteed" x1="{gx}" y1="{top}" x2="{gx}" y2="{top + 27}"/>')
-            lines = [f"maks {report_text.rate(direction['max_mbps'])} · jaminan {report_text.rate(direction['guaranteed_mbps'])} · L2 {report_text.rate(wire)} · iperf3 {report_text.rate(got)}"]
-            if together_wire is not None or together is not None:
-                lines.append(f"bersama: L2 {report_text.rate(together_wire)} · iperf3 {report_text.rate(together)}")
-            elif wire is None and got is None and reason:
-                lines.append(f"tidak diukur: {reason}")
-            families = report_text.per_family(allocation, direction)
-            if families:
-                lines.append(" · ".join(families) + " (L2 / iperf3)")
-            for j, text in enumerate(lines):
+            for j, text in enumerate(_chart_lines(allocation, direction, reason)):
                 body.append(f'<text class="small" x="{value_x}" y="{top + 10 + 11 * j}">{short(text, 62)}</text>')
         body.append("</g>")
         y += 2 * row + 28
@@ -202,6 +194,22 @@ def svg_chart(ident: str, title: str, width: int, height: float, body: list[str]
     return head + f'<title id="{ident}-title">{h(title)}</title>' + "".join(body) + "</svg>"
 
 
+def _chart_lines(allocation: dict, direction: dict, reason: str) -> list[str]:
+    """The figures beside an allocation's bars: configured and alone, together, each family, the first of those measured again."""
+    wire, got = direction.get("wire_mbps"), direction.get("measured_mbps")
+    together_wire, together = direction.get("contention_wire_mbps"), direction.get("contention_mbps")
+    lines = [f"maks {report_text.rate(direction['max_mbps'])} · jaminan {report_text.rate(direction['guaranteed_mbps'])} · L2 {report_text.rate(wire)} · iperf3 {report_text.rate(got)}"]
+    if together_wire is not None or together is not None:
+        lines.append(f"bersama: L2 {report_text.rate(together_wire)} · iperf3 {report_text.rate(together)}")
+    elif wire is None and got is None and reason:
+        lines.append(f"tidak diukur: {reason}")
+    families = report_text.per_family(allocation, direction)
+    if families:
+        lines.append(" · ".join(families) + " (L2 / iperf3)")
+    again = report_text.first_figures(allocation, direction)
+    return lines + ([again] if again else [])
+
+
 def allocation_table(report: dict, allocations: list[dict]) -> str:
     if not allocations:
         return "<p>Tidak ada alokasi.</p>"
@@ -241,7 +249,8 @@ def figures(allocation: dict, direction: dict) -> str:
     lines = [report_text.pair(direction.get("wire_mbps"), direction.get("measured_mbps"))]
     if direction.get("contention_wire_mbps") is not None or direction.get("contention_mbps") is not None:
         lines.append(f"bersama {report_text.pair(direction.get('contention_wire_mbps'), direction.get('contention_mbps'))}")
-    return "<br>".join(h(line) for line in lines + report_text.per_family(allocation, direction))
+    again = report_text.first_figures(allocation, direction)
+    return "<br>".join(h(line) for line in lines + report_text.per_family(allocation, direction) + ([again] if again else []))
 
 
 def not_applied_table(report: dict) -> str:

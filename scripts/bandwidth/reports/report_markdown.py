@@ -9,6 +9,7 @@ from bandwidth.reports.report_text import (
     clip,
     configured,
     counts_text,
+    first_figures,
     footnote,
     gateway_state,
     github_login,
@@ -105,10 +106,16 @@ def _markdown_row(allocation: dict) -> str:
         md(allocation.get("agency", "-")),
         f"{md(allocation['gateway'])} / {md(allocation['uplink'])}",
         configured(allocation["download"]),
-        "<br>".join([measured_pair(allocation["download"]), " · ".join(per_family(allocation, allocation["download"]))]).removesuffix("<br>"),
+        _figures(allocation, allocation["download"]),
         configured(allocation["upload"]),
-        "<br>".join([measured_pair(allocation["upload"]), " · ".join(per_family(allocation, allocation["upload"]))]).removesuffix("<br>"),
+        _figures(allocation, allocation["upload"]),
         rtt_text(allocation),
         verdict,
     ]
     return "| " + " | ".join(cells) + " |"
+
+
+def _figures(allocation: dict, direction: dict) -> str:
+    """Alone (and together), then each family of a dual-stack allocation, then the first figures of those measured again."""
+    lines = [measured_pair(direction), " · ".join(per_family(allocation, direction)), first_figures(allocation, direction)]
+    return "<br>".join(line for line in lines if line)
