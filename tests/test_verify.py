@@ -51,6 +51,7 @@ def test_every_shipped_allocation_passes_on_the_wire_in_every_family(lab: Lab):
     report = json.loads((lab.path / "reports/latest/report.json").read_text())
     jsonschema.validate(report, json.loads((ROOT / "schemas/report.schema.json").read_text()))
     allocations = {a["id"]: a for a in report["allocations"]}
+    # The verdict is the rule: every figure within the band, or measured again and within it then.
     assert len(allocations) == 12 and {a["verdict"] for a in allocations.values()} == {"pass"}, done.stdout
     assert allocations["BW-2026-0012"]["families"] == ["ipv6"] and allocations["BW-2026-0006"]["families"] == ["ipv4", "ipv6"]
     for item in allocations.values():
@@ -58,19 +59,45 @@ def test_every_shipped_allocation_passes_on_the_wire_in_every_family(lab: Lab):
         assert item["rtt_ms"]["idle"] is not None and item["rtt_ms"]["loaded"] is not None
         for direction in ("download", "upload"):
             rate = item[direction]
-            # On the wire within 97-103% of the maximum, every family alone and all at once.
-            assert 0.97 * rate["max_mbps"] <= rate["wire_mbps"] <= 1.03 * rate["max_mbps"], (item["id"], direction, rate)
             assert set(rate["by_family"]) == set(item["families"])
-            for family in rate["by_family"].values():
-                assert 0.97 * rate["max_mbps"] <= family["wire_mbps"] <= 1.03 * rate["max_mbps"], (item["id"], direction, rate)
-            assert rate["contention_wire_mbps"] >= 0.97 * rate["guaranteed_mbps"]
-    # Goodput is TCP payload: about 95% of the layer-2 rate (iperf3 counts its own seconds, so one figure may stray).
-    ratios = [item[d]["measured_mbps"] / item[d]["wire_mbps"] for item in allocations.values() for d in ("download", "upload")]
-    assert 0.90 <= sum(ratios) / len(ratios) <= 0.99, ratios
-    # The dual-stack allocation: IPv4 and IPv6 at once stay within the one maximum.
+            # Goodput and wire rate over the same window: TCP payload is 94.3% (IPv6) to 95.6% (IPv4) of the frames at
+            # MTU 1500, never more; a figure above its wire rate would be traffic around the class, or two windows. Less
+            # is retransmissions, which the class carries too: a few alone, more with every class of the uplink busy.
+            for figure in [rate, *rate["by_family"].values()]:
+                assert 0.90 * figure["wire_mbps"] <= figure["measured_mbps"] <= 0.97 * figure["wire_mbps"], (item["id"], direction, figure)
+            assert rate["contention_mbps"] <= 0.97 * rate["contention_wire_mbps"], (item["id"], direction, rate)
+    # The dual-stack allocation: IPv4 and IPv6 at once stay within the one maximum, goodput summed over one window.
     dual = allocations["BW-2026-0006"]["download"]
-    assert dual["wire_mbps"] <= 1.03 * dual["max_mbps"] and dual["by_family"]["ipv4"]["wire_mbps"] >= 0.97 * dual["max_mbps"]
+    assert dual["measured_mbps"] <= dual["wire_mbps"] <= 1.03 * dual["max_mbps"]
     assert allocations["BW-2026-0012"]["rtt_ms"]["family"] == "ipv6"
+
+
+@pytest.mark.parametrize(
+    ("fault", "family"),
+    [(["--ceil-percent", "95", "--direction", "upload"], "ipv4"), (["--without-filter", "ipv6"], "ipv6")],
+    ids=["ceil 5% low", "IPv6 filter removed"],
+)
+def test_a_broken_class_fails_its_allocation_measured_twice(lab: Lab, fault: list[str], family: str):
+    """A class 5% short of its ceiling, or a dual-stack agency's IPv6 not in its class at all: the allocation fails on
+    what was measured (not only on the drift the read-back also finds), each figure out of the band measured again."""
+    lab.run(BANDWIDTH, "lab", "fault", "BW-2026-0006", *fault)
+    try:
+        done = verify(lab, "-e", '{"bandwidth_verify_measure": ["BW-2026-0006", "BW-2026-0002"]}', "-e", "bandwidth_verify_seconds=2", check=False)
+    finally:
+        lab.apply()  # converge back
+    assert done.returncode != 0
+    report = json.loads((lab.path / "reports/latest/report.json").read_text())
+    jsonschema.validate(report, json.loads((ROOT / "schemas/report.schema.json").read_text()))
+    allocations = {a["id"]: a for a in report["allocations"]}
+    assert allocations["BW-2026-0006"]["verdict"] == "fail" and allocations["BW-2026-0002"]["verdict"] == "pass"
+    broken = allocations["BW-2026-0006"]["upload"]["by_family"][family]
+    assert "first" in broken, broken  # out of the band, measured again, out again: both figures kept
+    if family == "ipv4":  # 95% of the ceiling, twice
+        assert broken["wire_mbps"] < 0.97 * 10 and broken["first"]["wire_mbps"] < 0.97 * 10
+    else:  # the class never sees the IPv6 traffic, which flows unshaped
+        assert broken["wire_mbps"] < 0.1 and broken["measured_mbps"] > 10 * 1.03
+    markdown = (lab.path / "reports/latest/report.md").read_text(encoding="utf-8")
+    assert "diukur ulang, pertama:" in markdown
 
 
 def test_an_allocation_the_lab_cannot_measure_fails_verification(lab: Lab):

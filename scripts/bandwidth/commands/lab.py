@@ -1,24 +1,32 @@
-"""`bandwidth lab up|down|status|reboot`: the network-namespace replica of the inventory."""
+"""`bandwidth lab up|down|status|reboot|fault`: the network-namespace replica of the inventory."""
 
 from __future__ import annotations
 
 from bandwidth import options
 
-HELP = "the network-namespace replica of the inventory: up, down, status, reboot"
+HELP = "the network-namespace replica of the inventory: up, down, status, reboot, fault"
 
 
 def add_arguments(parser) -> None:
     parser.add_argument(
         "action",
-        choices=("up", "down", "status", "reboot"),
-        help="up: (re)build the lab; down: remove it; status: is it up (exit 0) or not (1); reboot GATEWAY: clear its tc state as a reboot would, then run its boot restore",
+        choices=("up", "down", "status", "reboot", "fault"),
+        help=(
+            "up: (re)build the lab; down: remove it; status: is it up (exit 0) or not (1); reboot GATEWAY: clear its tc state as a "
+            "reboot would, then run its boot restore; fault ID: break that allocation's shaping by hand (the next apply repairs it)"
+        ),
     )
-    parser.add_argument("gateway", nargs="?", help="reboot: the gateway")
+    parser.add_argument("gateway", nargs="?", metavar="GATEWAY|ID", help="reboot: the gateway; fault: the allocation")
     options.inventory(parser, "the inventory to replicate")
     options.lab_dir(parser, "the lab's files: inventory, keys, pids, lab.json")
     options.today(parser, "build the allocations in force on this date")
     parser.add_argument("--rebuild", action="store_true", help="up: build anew even when the lab is already up as planned")
     parser.add_argument("--no-clients", dest="clients", action="store_false", help="gateways and uplinks only, no client per allocation (for benchmarks with thousands)")
+    faults = parser.add_argument_group("fault ID: one of")
+    faults.add_argument("--ceil-percent", type=int, metavar="N", help="lower its class's ceil to N%% of the plan's")
+    faults.add_argument("--without-filter", choices=("ipv4", "ipv6"), help="delete its u32 filters of this address family")
+    faults.add_argument("--direction", choices=("download", "upload"), help="only this direction (default: both)")
+    options.plans(parser, "fault: the plans of the last apply")
 
 
 def run(args) -> int:

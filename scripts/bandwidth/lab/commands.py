@@ -1,4 +1,4 @@
-"""`bandwidth lab up|down|status|reboot`: the arguments, and the commands that build, remove and check the lab."""
+"""`bandwidth lab up|down|status|reboot|fault`: the arguments, and the commands that build, remove and check the lab."""
 
 from __future__ import annotations
 
@@ -29,8 +29,13 @@ def run(args) -> int:
     lab_dir = args.lab_dir if args.lab_dir.is_absolute() else root / args.lab_dir
     lab_dir = Path(os.path.abspath(lab_dir))
     try:
-        if (args.action == "reboot") != bool(getattr(args, "gateway", None)):
-            raise LabError("reboot takes a gateway (bandwidth lab reboot GATEWAY); up, down and status take none")
+        if (args.action in ("reboot", "fault")) != bool(getattr(args, "gateway", None)):
+            raise LabError("reboot takes a gateway (bandwidth lab reboot GATEWAY), fault an allocation (bandwidth lab fault ID); up, down and status take none")
+        if args.action == "fault":
+            from bandwidth.lab.fault import fault
+
+            directions = (args.direction,) if args.direction else ("download", "upload")
+            return fault(lab_dir, root / args.plans, args.gateway, args.ceil_percent, args.without_filter, directions)
         if args.action == "up":
             return up(root, args.inventory, lab_dir, args.today, clients=getattr(args, "clients", True), rebuild=getattr(args, "rebuild", False))
         if args.action == "down":
