@@ -9,7 +9,7 @@ import stat
 from pathlib import Path
 
 from bandwidth import subnet
-from bandwidth.allocations import validation, yamlsafe
+from bandwidth.allocations import inventory_files, validation, yamlsafe
 from bandwidth.errors import UsageError
 from bandwidth.model import Allocation, Gateway, Inventory, Problem, Rate, Uplink
 from bandwidth.subnet import Subnet
@@ -300,30 +300,39 @@ def load_inventory(root: Path, inventory_dir: str) -> tuple[Inventory, list[Prob
     except yamlsafe.YamlError as exc:
         problems.append(Problem(rel_hosts, exc.line, exc.message, rule="inventory"))
         return Inventory(inventory_dir, {}), problems
+    strict = inventory_files.is_strict(root, inv)
+    if strict:
+        problems += inventory_files.hosts_problems(rel_hosts, doc)
     hosts = _find_group_hosts(doc.value, "gateways")
     if not hosts:
         problems.append(Problem(rel_hosts, 1, "the inventory has no hosts in group 'gateways'", rule="inventory"))
         return Inventory(inventory_dir, {}), problems
     gateways = {}
+    read = [hosts_file]
     for name, host_vars in hosts.items():
-        gateway = _load_gateway(root, inv, name, host_vars if isinstance(host_vars, dict) else {}, problems)
+        gateway = _load_gateway(root, inv, name, host_vars if isinstance(host_vars, dict) else {}, problems, read)
         if gateway is not None:
             gateways[name] = gateway
+    if strict:
+        problems += inventory_files.file_problems(root, inv, read)
     return Inventory(inventory_dir, gateways), problems
 
 
-def _load_gateway(root: Path, inv: Path, name: str, inline_vars: dict, problems: list) -> Gateway | None:
+def _load_gateway(root: Path, inv: Path, name: str, inline_vars: dict, problems: list, read: list[Path]) -> Gateway | None:
     vars_file = next((inv / "host_vars" / f"{name}{ext}" for ext in (".yml", ".yaml") if (inv / "host_vars" / f"{name}{ext}").is_file()), None)
     if vars_file is None:
         problems.append(Problem(os.path.relpath(inv, root) + "/hosts.yml", 1, f"gateway {name} has no host_vars/{name}.yml", rule="inventory"))
         return None
+    read.append(vars_file)
     rel = os.path.relpath(vars_file, root)
     try:
         data = read_limited(vars_file)
     except yamlsafe.YamlError as exc:
         problems.append(Problem(rel, exc.line, exc.message, rule="inventory"))
         return None
+    before = len(problems)
     doc = _parse_document(rel, data, GATEWAY_SCHEMA, problems, rule="inventory")
+    problems[before:] = [inventory_files.explain(p) for p in problems[before:]]
     if doc is None:
         return None
     v = doc.value
