@@ -32,6 +32,10 @@ def run(args) -> int:
     result = run_check(CheckOptions(root=args.repo, inventory=args.inventory, today=args.today))
     if result.errors:  # the second guard: nothing is rendered, so nothing can be applied
         check_output.text(result, out=sys.stderr)
+        if args.output_dir and args.output_dir.is_dir():
+            from bandwidth.shaping.plan import PlanFolder
+
+            PlanFolder(args.output_dir).remove_stale(keep=set())  # no plan of an earlier run is left to apply
         print("bandwidth: error: refusing to render: bandwidth check fails", file=sys.stderr)
         return EXIT_PROBLEMS
     plans = render(result.inventory, result.allocations, result.today)
