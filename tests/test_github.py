@@ -184,3 +184,37 @@ def test_as_root_runs_the_command_directly_as_root_and_through_sudo_otherwise(tm
         assert done.stdout.strip() == "0"  # no sudo involved, though one is on PATH
     else:
         assert done.stdout.strip() == "sudo id -u"
+
+
+def test_tokens_reach_git_and_curl_only_through_the_helper():
+    """`git -c http.extraheader=<token>` puts the token on a command line, readable in /proc by every process of a shared runner."""
+    texts = {path.name: path.read_text(encoding="utf-8") for path in [*WORKFLOWS, *(GITHUB / "scripts").iterdir()]}
+    for name, text in texts.items():
+        if name != "github.sh":
+            assert "extraheader" not in text and "Authorization:" not in text, f"{name}: a token on a command line (use .github/scripts/github.sh)"
+
+
+def test_record_disposition_keeps_the_token_off_every_command_line(tmp_path: Path):
+    import base64
+    import os
+    import subprocess
+
+    token = "ghs_e2eTokenThatMustNeverShow0123456789"  # made up: looked for in every command line
+    shims = tmp_path / "bin"
+    shims.mkdir()
+    log = tmp_path / "calls"
+    # Every git and bandwidth call is recorded: its command line, and whether its environment carries the header.
+    (shims / "git").write_text(f'#!/bin/sh\necho "git $* | header:${{GIT_CONFIG_KEY_0:-none}}" >> {log}\n')
+    (shims / "bandwidth").write_text(f'#!/bin/sh\necho "bandwidth $*" >> {log}\n')
+    for shim in shims.iterdir():
+        shim.chmod(0o755)
+    env = {
+        **os.environ, "PATH": f"{shims}:{os.environ['PATH']}", "BANDWIDTH": str(shims / "bandwidth"), "GITHUB_TOKEN": token, "REPO": "pemprov/bw",
+        "SHA": "0" * 40, "GITHUB_SERVER_URL": "http://127.0.0.1:9", "GITHUB_API_URL": "http://127.0.0.1:9/api/v3", "GITHUB_REPOSITORY": "pemprov/bw",
+    }  # fmt: skip
+    subprocess.run([str(GITHUB / "scripts/record-disposition.sh"), "--applied-at", "2026-12-01T00:00:00Z"], env=env, check=True, capture_output=True, text=True)
+    calls = log.read_text(encoding="utf-8")
+    assert "git fetch --quiet origin +refs/notes/bandwidth:refs/notes/bandwidth | header:http.http://127.0.0.1:9/.extraheader" in calls
+    assert "git push --quiet origin refs/notes/bandwidth | header:http.http://127.0.0.1:9/.extraheader" in calls
+    assert "bandwidth record --github-repo pemprov/bw --commit " + "0" * 40 + " --applied-at 2026-12-01T00:00:00Z" in calls
+    assert token not in calls and base64.b64encode(f"x-access-token:{token}".encode()).decode() not in calls
