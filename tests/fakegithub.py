@@ -197,6 +197,15 @@ class FakeGitHub:
             self._update_pull_refs(number)
         return number
 
+    def retarget(self, number: int, base: str) -> dict:
+        """Move an open pull request to another base branch, as the "Edit" button does; the `edited` event's payload."""
+        with self._lock:
+            pull = self.pulls[number]
+            before = pull["base"]["ref"]
+            pull["base"].update(ref=base, label=f"{self.owner}:{base}")
+            self._update_pull_refs(number)
+        return {**self.pull_request_event(number, "edited"), "changes": {"base": {"ref": {"from": before}, "sha": {"from": self.ref(f"refs/heads/{before}")}}}}
+
     def pull_json(self, number: int) -> dict:
         with self._lock:
             pull = json.loads(json.dumps(self.pulls[number]))

@@ -187,6 +187,30 @@ def test_disposition_a_self_approval_does_not_count(world: World):
     assert "| 3 | Pejabat Pengawas / Kasi Infrastruktur TIK | - | - | pemohon tidak boleh menyetujui sendiri |" in run.output("approvals")
 
 
+def test_disposition_a_retargeted_pull_request_is_judged_every_time_never_skipped(world: World):
+    """Moved to another branch, reviewed there, moved back: a skipped check would count as passed. Each run fails."""
+    github = world.github
+    path = "allocations/gw-balikpapan/BW-2026-0013.yaml"
+    world.branch("lain", {"README.md": "cabang lain\n"}, "Cabang lain")
+    world.branch("permohonan", {path: request_yaml("BW-2026-0013", "gw-balikpapan", "isp-a", "198.18.203.0/24", 5)}, "Permohonan BW-2026-0013")
+    number = github.open_pull("permohonan", TU[1], "Permohonan BW-2026-0013")
+    results = []
+
+    def disposition(event_name: str, payload: dict):
+        run = world.run(event_name, payload, "disposition.yml")
+        results.append(run.jobs())
+        return run
+
+    disposition("pull_request", github.pull_request_event(number, "opened"))
+    away = disposition("pull_request", github.retarget(number, "lain"))
+    assert [a["message"] for a in away.annotations("approvals")] == ["Pull request ini menuju cabang 'lain', bukan main: rantai disposisi hanya menilai pull request ke main."]
+    github.review(number, TIK[0], state="COMMENTED")  # any review runs the check again: there, it fails too
+    disposition("pull_request_review", github.review_event(number, github.reviews[number][-1]))
+    back = disposition("pull_request", github.retarget(number, "main"))
+    assert "Status: **belum lengkap**" in back.output("approvals")
+    assert results == [{"approvals": "failure"}] * 4, results
+
+
 # ---- 5. race: two pull requests that each fit overflow an uplink together ----
 
 
