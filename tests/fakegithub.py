@@ -31,6 +31,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
+import fakegithub_settings
+
 BOT = {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"}
 GIT_ENV = {"GIT_AUTHOR_NAME": "GitHub", "GIT_AUTHOR_EMAIL": "noreply@github.invalid", "GIT_COMMITTER_NAME": "GitHub", "GIT_COMMITTER_EMAIL": "noreply@github.invalid"}
 
@@ -82,6 +84,7 @@ class FakeGitHub:
         self._number = 0
         self._id = 1000
         self._clock = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        self.settings = fakegithub_settings.compliant(self.repository)  # the repository's settings, as REST answers them
         fake = self
 
         class Handler(_Handler):
@@ -165,7 +168,8 @@ class FakeGitHub:
 
     def repository_json(self) -> dict:
         return {
-            "full_name": self.repository, "name": self.repository.split("/", 1)[1], "owner": user(self.owner), "default_branch": "main",
+            "id": fakegithub_settings.REPO_ID, "full_name": self.repository, "name": self.repository.split("/", 1)[1],
+            "owner": {**user(self.owner), "type": "Organization"}, "default_branch": "main",
             "private": True, "html_url": f"{self.url}/{self.repository}", "clone_url": f"{self.url}/{self.repository}.git",
         }  # fmt: skip
 
@@ -301,8 +305,14 @@ class FakeGitHub:
             return self._route(method, path, query, body)
 
     def _route(self, method: str, path: str, query: dict, body) -> tuple[int, object, dict]:
+        if method == "GET" and path in self.settings:  # the settings: JSON, or the status they answer with
+            answer = self.settings[path]
+            if isinstance(answer, int):
+                return answer, {"message": {403: "Resource not accessible by integration", 404: "Not Found"}.get(answer, "Error")}, {}
+            return self._page(answer, query) if isinstance(answer, list) else (200, answer, {})
         repo = re.escape(self.repository)
         routes = [
+            ("GET", rf"/repos/{repo}", lambda q, b: (200, self.repository_json(), {})),
             ("GET", rf"/repos/{repo}/pulls/(\d+)", self._get_pull),
             ("PATCH", rf"/repos/{repo}/pulls/(\d+)", self._patch_pull),
             ("GET", rf"/repos/{repo}/pulls", self._list_pulls),

@@ -24,6 +24,7 @@ REGISTRY = {
     "monitor": "monitor",
     "overcapacity": "overcapacity",
     "new": "new",
+    "settings-check": "settings_check",
 }
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2

@@ -30,7 +30,11 @@ REQUEST_FILE = re.compile(r"allocations/[^/]+/[^/]+\.yaml")
 
 
 class ApiError(Exception):
-    """The GitHub API could not be read (exit 2)."""
+    """The GitHub API could not be read (exit 2); `status` is the HTTP status, when there was one."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass
@@ -82,7 +86,7 @@ class GitHub:
             with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - the API URL is configuration
                 return json.loads(response.read().decode("utf-8")), response.headers.get("Link", "")
         except urllib.error.HTTPError as exc:
-            raise ApiError(f"GET {url}: HTTP {exc.code} {exc.reason}") from None
+            raise ApiError(f"GET {url}: HTTP {exc.code} {exc.reason}", exc.code) from None
         except (urllib.error.URLError, TimeoutError, ValueError) as exc:
             raise ApiError(f"GET {url}: {exc}") from None
 
