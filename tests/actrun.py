@@ -147,6 +147,7 @@ class Act:
         actor: str = "github-actions[bot]",
         timeout: int = 900,
         gateways: Gateways | None = None,
+        secrets: dict[str, str] | None = None,
     ) -> Run:
         """act EVENT for one workflow file as it is at `sha` in the origin (GitHub runs the file of the event's commit).
 
@@ -187,6 +188,8 @@ class Act:
                 "--secret-file", str(secrets), "--var", f"GATEWAY_KNOWN_HOSTS={gateways.known_hosts}",
                 "--var", f"GATEWAY_INVENTORY={gateways.inventory}", *(a for k, v in gateways.variables.items() for a in ("--var", f"{k}={v}")),
             ]  # fmt: skip
+        for name, value in (secrets or {}).items():  # the secrets of an environment other than production
+            argv += ["--secret", f"{name}={value}"]
         if job:
             argv += ["--job", job]
         env = {

@@ -85,11 +85,11 @@ class World:
         self.github.sync_pulls()
         return self.person_git("rev-parse", "HEAD").strip()
 
-    def run(self, event_name: str, payload: dict, workflow: str, job: str | None = None, sha: str | None = None, gateways: Gateways | None = None):
+    def run(self, event_name: str, payload: dict, workflow: str, job: str | None = None, sha: str | None = None, gateways: Gateways | None = None, secrets: dict | None = None):
         """act for `workflow` as in the event's commit; asserts that every GitHub call was authorised and answered."""
         if sha is None:
             sha = self._event_sha(event_name, payload)
-        run = self.act.run(event_name, payload, workflow, sha, job, gateways=gateways)
+        run = self.act.run(event_name, payload, workflow, sha, job, gateways=gateways, secrets=secrets)
         assert not self.github.unanswered, f"calls the fake did not answer: {self.github.unanswered}\n{run.text()}"
         assert all(call.authorized for call in self.github.calls), [c for c in self.github.calls if not c.authorized]
         return run

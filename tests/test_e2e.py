@@ -33,6 +33,7 @@ import pytest
 
 from conftest import BANDWIDTH, minor
 from e2eworld import ANSWERS, CHAIN, KASI, TIK, TU, Merged, World, available_mbps, issue_body, lab_classes, merge_to_report, new_world, request_yaml, tc_in, today
+from fakegithub_settings import WEAKENED
 
 pytestmark = pytest.mark.e2e
 
@@ -410,3 +411,30 @@ def test_drift_a_class_changed_by_hand_opens_one_issue_updated_on_the_next_run(m
         assert drift and all(line.startswith(f"DRIFT gw-samarinda {device} {merged.request_id}: ") for line in drift), issue["body"]
         assert "fatal:" not in issue["body"]
         assert len(github.comments_on(issue["number"])) == attempt - 1
+
+
+# ---- 8. settings: what GitHub must enforce, checked daily ----
+
+
+def test_settings_a_weakened_setting_opens_one_issue_updated_and_none_when_all_hold(world: World):
+    github = world.github
+    title = "Pengaturan keamanan repositori melemah"
+    secrets = {"SETTINGS_READ_TOKEN": github.token}
+
+    def daily() -> dict:
+        run = world.run("schedule", github.schedule_event("0 22 * * *"), "scheduled.yml", job="settings-issue", secrets=secrets)
+        return run.jobs()
+
+    assert daily() == {"settings": "success", "settings-issue": "skipped"}  # as required: nothing to say
+    assert not [i for i in github.issues.values() if i["title"] == title]
+    original = json.loads(json.dumps(github.settings))
+    WEAKENED["no code-owner review"][0](github.settings, github.repository)
+    assert daily() == {"settings": "failure", "settings-issue": "success"}
+    issues = [i for i in github.issues.values() if i["title"] == title]
+    assert len(issues) == 1 and "branch_rules.require_code_owner_review" in issues[0]["body"] and "review oleh Code Owners tidak diwajibkan" in issues[0]["body"]
+    assert daily() == {"settings": "failure", "settings-issue": "success"}  # the next day: a comment, not a second issue
+    assert len([i for i in github.issues.values() if i["title"] == title]) == 1 and len(github.comments_on(issues[0]["number"])) == 1
+    github.settings.clear()
+    github.settings.update(original)
+    assert daily() == {"settings": "success", "settings-issue": "skipped"}
+    assert len(github.comments_on(issues[0]["number"])) == 1
