@@ -212,6 +212,17 @@ def test_disposition_a_retargeted_pull_request_is_judged_every_time_never_skippe
     assert results == [{"approvals": "failure"}] * 4, results
 
 
+def test_dispatch_of_apply_from_another_branch_applies_nothing(world: World):
+    """`workflow_dispatch` may name any branch: the branch's files and code never reach a gateway."""
+    github = world.github
+    sha = world.branch("pintas", {"allocations/gw-balikpapan/BW-2026-0013.yaml": request_yaml("BW-2026-0013", "gw-balikpapan", "isp-a", "198.18.204.0/24", 5)}, "Tanpa disposisi")
+    dispatch = {"inputs": {}, "ref": "refs/heads/pintas", "repository": github.repository_json(), "sender": {"login": TU[0], "type": "User"}}
+    run = world.run("workflow_dispatch", dispatch, "apply.yml", sha=sha)
+    assert run.jobs().get("check") == "failure" and run.jobs().get("apply") in ("skipped", None), run.jobs()
+    assert [a["message"] for a in run.annotations("check")] == ["Run ini pada refs/heads/pintas: konfigurasi gateway hanya diterapkan dari main; tidak ada gateway yang diubah."]
+    assert not github.pushes[-1:] or github.pushes[-1].ref != "refs/notes/bandwidth"
+
+
 # ---- 5. race: two pull requests that each fit overflow an uplink together ----
 
 
