@@ -158,6 +158,7 @@ def test_the_workflow_step_records_and_pushes_the_note(built, httpserver, tmp_pa
     runner = tmp_path / "runner"
     subprocess.run(["git", "clone", "-q", str(origin), str(runner)], check=True)
     env = {**os.environ, "GITHUB_API_URL": httpserver.url_for("").rstrip("/"), "GITHUB_TOKEN": "test-token", "REPO": GH_REPO, "BANDWIDTH": BANDWIDTH}
+    env["GITHUB_SERVER_URL"] = "http://127.0.0.1:9"  # every run has it; the token's header is for that server only, not this local origin
     env["SHA"] = steps["remove-0001"].commit
     script = str(Path(__file__).resolve().parent.parent / ".github/scripts/record-disposition.sh")
     done = subprocess.run([script, "--applied-at", "2026-11-25T01:10:00Z", "--applied-result", "failure"], cwd=runner, capture_output=True, text=True, env=env, timeout=60, check=False)
