@@ -117,6 +117,12 @@ def notes(root: Path, ref: str = NOTES_REF) -> dict[str, str]:
     return {commit: text(blobs[blob]) for commit, blob in pairs.items() if blob in blobs}
 
 
+def file_at(root: Path, rev: str, path: str) -> str | None:
+    """The text of `path` in commit `rev`, or None when it has no such file."""
+    data = git(root, "cat-file", "blob", f"{rev}:{path}", check=False)
+    return text(data) if data else None
+
+
 def shallow_boundary(root: Path) -> set[str]:
     """The commits of a shallow clone whose parents are missing: their diffs would be made up."""
     path = text(git(root, "rev-parse", "--git-path", "shallow")).strip()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bandwidth import options
 
 HELP = "write the disposition chain of a merged pull request into git (a note on its commit)"
@@ -13,7 +15,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--pr", type=int, metavar="N", help="the pull request (default: the one GitHub merged as --commit)")
     parser.add_argument("--applied-at", metavar="TIME", help="when the apply finished (ISO 8601 UTC, e.g. from the workflow)")
     parser.add_argument("--applied-result", default="success", choices=("success", "failure", "cancelled", "skipped"), help="how the apply ended (default: %(default)s)")
-    parser.add_argument("--print", dest="print_only", action="store_true", help="print the trailers instead of writing the note")
+    parser.add_argument("--print", dest="print_only", action="store_true", help="print the note (the trailers, signed with --sign-key) instead of writing it")
+    parser.add_argument("--sign-key", type=Path, metavar="FILE", help="sign the note with this SSH private key (the workflow's; its public half is in .github/allowed-signers)")
 
 
 def run(args) -> int:

@@ -29,7 +29,7 @@ import sys
 from bandwidth import gitread
 from bandwidth.errors import UsageError
 from bandwidth.github import approvals
-from bandwidth.history import disposition
+from bandwidth.history import disposition, signature
 
 BOT = "github-actions[bot]"  # the login of the workflows' token: the only author of the availability comment
 AVAILABILITY_MARKER = "<!-- bandwidth-availability -->"
@@ -139,15 +139,22 @@ def run(args) -> int:
         trailers = record.trailers()
     except ValueError as exc:  # e.g. a role name in disposition.yml that the trailer format cannot carry
         raise UsageError(f"cannot record {sha[:12]}: {exc}") from None
+    note = trailers
+    if args.sign_key is not None:
+        try:
+            note = signature.sign(args.sign_key, sha, trailers)
+        except signature.SignatureError as exc:
+            raise UsageError(str(exc)) from None
     if args.print_only:
-        sys.stdout.write(trailers)
+        sys.stdout.write(note)
         return 0
     if not gitread.git(args.repo, "config", "user.email", check=False).strip() and "GIT_COMMITTER_EMAIL" not in os.environ:
         # A runner without a git identity: the note still needs a committer.
         os.environ.update({"GIT_COMMITTER_NAME": "bandwidth record", "GIT_COMMITTER_EMAIL": "bandwidth-record@localhost"})
-    gitread.git(args.repo, "notes", f"--ref={gitread.NOTES_REF}", "add", "--force", "--file=-", sha, stdin=trailers.encode())
+    gitread.git(args.repo, "notes", f"--ref={gitread.NOTES_REF}", "add", "--force", "--file=-", sha, stdin=note.encode())
     what = f"PR #{record.pull_request}" if record.pull_request is not None else "no pull request"
-    print(f"recorded on {sha[:12]} in {gitread.NOTES_REF}: {what}, {len(record.approvals)} approval(s), {len(record.missing)} missing")
+    signed = "signed" if args.sign_key is not None else "unsigned: `bandwidth audit` shows it unverified"
+    print(f"recorded on {sha[:12]} in {gitread.NOTES_REF}: {what}, {len(record.approvals)} approval(s), {len(record.missing)} missing ({signed})")
     if record.missing:
         print(f"bandwidth: warning: disposition of {sha[:12]} incomplete: " + "; ".join(f"{r}: {w}" for r, w in record.missing), file=sys.stderr)
     return 0

@@ -57,6 +57,8 @@ def _approvers(event: history.Event) -> str:
     parts += [f"MISSING {role} ({why})" for role, why in record.missing]
     if record.applied_at:
         parts.append(f"applied {record.applied_at} {record.applied}")
+    # Only a note the workflow signed counts: trailers in a commit message, or a note anyone wrote, are shown as unverified.
+    parts.append("verified" if event.verified else "UNVERIFIED (not a note signed by the workflow)")
     return ", ".join(parts)
 
 
@@ -92,7 +94,7 @@ def _cell(value: str) -> str:
 
 def as_csv(walked: history.History, events: list[history.Event], out=None) -> None:
     writer = csv.writer(out or sys.stdout, lineterminator="\n")
-    writer.writerow(["date", "id", "action", "commit", "author", "pull_request", "approvers", "missing", "applied_at", "path", "changes"])
+    writer.writerow(["date", "id", "action", "commit", "author", "pull_request", "approvers", "missing", "applied_at", "verified", "path", "changes"])
     for event in events:
         record = event.record
         writer.writerow(
@@ -102,7 +104,7 @@ def as_csv(walked: history.History, events: list[history.Event], out=None) -> No
                 "" if event.pull_request is None else event.pull_request,
                 "; ".join(f"{a.role}={a.login}@{a.time}" for a in record.approvals) if record else "",
                 "; ".join(f"{role}: {why}" for role, why in record.missing) if record else "",
-                (record.applied_at or "") if record else "", event.path,
+                (record.applied_at or "") if record else "", "yes" if event.verified else "no", event.path,
                 "; ".join(f"{c['field']}: {_value(c['old'])} -> {_value(c['new'])}" for c in event.changes),
             )
         )  # fmt: skip

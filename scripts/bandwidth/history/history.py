@@ -20,7 +20,7 @@ from bandwidth.allocations import yamlsafe
 from bandwidth.allocations.loader import REQUEST_SUFFIX
 from bandwidth.errors import UsageError
 from bandwidth.escape import printable
-from bandwidth.history import disposition
+from bandwidth.history import disposition, signature
 
 FOLDER = "allocations"
 # GitHub's default messages: "Merge pull request #12 from owner/branch" and, for squash merges, "Title (#12)".
@@ -49,6 +49,14 @@ class Event:
     old_path: str | None = None
     record: disposition.Disposition | None = None
     subject_pull: int | None = None  # the pull request GitHub's own merge message names, when nothing was recorded
+    note: str | None = field(default=None, repr=False)  # the note the record was read from (None: the commit message)
+    verifier: signature.Verifier | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def verified(self) -> bool:
+        """The record is a note the workflow signed (history.signature), not text anyone could write. Checked when asked."""
+        return self.note is not None and self.verifier is not None and self.verifier.verified(self.commit, self.note)
+
     ids: set = field(default_factory=set, repr=False)  # every id this allocation had in its life (renames followed)
 
     @property
@@ -71,6 +79,7 @@ class Event:
             "pull_request": self.pull_request,
             "approvers": record["approvers"] if record else [],
             "disposition": record,
+            "verified": self.verified,
         }
 
 
@@ -223,6 +232,7 @@ def walk(root: Path, ref: str = "HEAD") -> History:  # noqa: PLR0912, PLR0915 - 
         return parsed[blob]
 
     notes = gitread.notes(root)
+    verifier = signature.Verifier(gitread.file_at(root, head, signature.ALLOWED_SIGNERS))  # the signers main trusts at `ref`
     history = History(head, [], shallow=bool(boundary))
     branch_authors = BranchAuthors(root, head, {sha for sha, cs in changes if cs and sha in commits and len(commits[sha].parents) > 1})
     lineage_of: dict[str, int] = {}  # current path -> lineage
@@ -239,9 +249,10 @@ def walk(root: Path, ref: str = "HEAD") -> History:  # noqa: PLR0912, PLR0915 - 
                     ids_of[next_lineage] = {_request_id(fields_of_blob(change.new_blob), change.new_path)}
                     next_lineage += 1
             continue
-        record = disposition.parse(notes[sha]) if sha in notes else None
+        record = disposition.parse(signature.split(notes[sha])[0]) if sha in notes else None
+        note = notes[sha] if record is not None else None
         if record is None:
-            record = disposition.parse(commit.message)
+            record = disposition.parse(commit.message)  # anyone's text: never verified
         subject = GITHUB_MERGE_SUBJECT.fullmatch(commit.message.split("\n", 1)[0].strip())
         subject_pull = int(subject.group(1) or subject.group(2)) if subject else None
         if record and record.unreadable:
@@ -273,7 +284,7 @@ def walk(root: Path, ref: str = "HEAD") -> History:  # noqa: PLR0912, PLR0915 - 
             ids.add(request_id)
             author = branch_authors.author(sha, change.new_path, change.old_path) or str(commit.author)
             old_path = change.old_path if moved else None
-            event = Event(request_id, action, sha, author, commit.committer.when, path, changes_list, old_path, record, subject_pull, ids)
+            event = Event(request_id, action, sha, author, commit.committer.when, path, changes_list, old_path, record, subject_pull, ids=ids, note=note, verifier=verifier)
             history.events.append(event)
     return history
 
