@@ -17,6 +17,7 @@ REPO_ID = 901234567
 ORG = "pemprov-kaltim"
 CHECKS = ("Disposisi lengkap", "Cek ketersediaan bandwidth")
 RULESET = 4201  # the repository ruleset that holds main's rules
+ENVIRONMENTS = {"production": "GATEWAY_SSH_KEY", "disposition-record": "DISPOSITION_SIGNING_KEY", "settings-audit": "SETTINGS_READ_TOKEN"}  # and the secret of each
 
 
 def compliant(repository: str) -> dict[str, object]:
@@ -48,14 +49,20 @@ def compliant(repository: str) -> dict[str, object]:
         "bypass_actors": [], "conditions": {"ref_name": {"include": ["refs/heads/main"], "exclude": []}}, "rules": [{k: v for k, v in r.items() if not k.startswith("ruleset_")} for r in rules],
         "current_user_can_bypass": "never", "node_id": "RRS_lACqUmVwb3NpdG9yec4", "created_at": "2026-11-01T00:00:00Z", "updated_at": "2026-11-01T00:00:00Z",
     }  # fmt: skip
-    environment = {
-        "id": 161088068, "node_id": "EN_kwDOA", "name": "production", "url": f"https://api.github.invalid{repo}/environments/production",
-        "html_url": f"https://github.invalid/{repository}/deployments/activity_log?environments_filter=production",
-        "created_at": "2026-11-01T00:00:00Z", "updated_at": "2026-11-01T00:00:00Z", "can_admins_bypass": False,
-        "protection_rules": [{"id": 3736, "node_id": "GA_kwLOA", "type": "branch_policy"}],
-        "deployment_branch_policy": {"protected_branches": False, "custom_branch_policies": True},
-    }  # fmt: skip
     secret = {"created_at": "2026-11-01T00:00:00Z", "updated_at": "2026-11-01T00:00:00Z"}
+    environments = {}
+    for number, (name, key) in enumerate(ENVIRONMENTS.items()):
+        environments[f"{repo}/environments/{name}"] = {
+            "id": 161088068 + number, "node_id": f"EN_kwDOA{number}", "name": name, "url": f"https://api.github.invalid{repo}/environments/{name}",
+            "html_url": f"https://github.invalid/{repository}/deployments/activity_log?environments_filter={name}",
+            "created_at": "2026-11-01T00:00:00Z", "updated_at": "2026-11-01T00:00:00Z", "can_admins_bypass": False,
+            "protection_rules": [{"id": 3736 + number, "node_id": "GA_kwLOA", "type": "branch_policy"}],
+            "deployment_branch_policy": {"protected_branches": False, "custom_branch_policies": True},
+        }  # fmt: skip
+        environments[f"{repo}/environments/{name}/deployment-branch-policies"] = {
+            "total_count": 1, "branch_policies": [{"id": 361471 + number, "node_id": "MDE2OkdhdGVCcmFuY2hQb2xpY3kzNjE0NzE=", "name": "main", "type": "branch"}],
+        }  # fmt: skip
+        environments[f"{repo}/environments/{name}/secrets"] = {"total_count": 1, "secrets": [{"name": key, **secret}]}
     group = {
         "id": 7, "name": "produksi", "visibility": "selected", "default": False, "allows_public_repositories": False,
         "restricted_to_workflows": True, "workflow_restrictions_read_only": False,
@@ -66,12 +73,7 @@ def compliant(repository: str) -> dict[str, object]:
         f"{repo}/branches/main/protection": protection,
         f"{repo}/rules/branches/main": rules,
         f"{repo}/rulesets/{RULESET}": ruleset,
-        f"{repo}/environments/production": environment,
-        f"{repo}/environments/production/deployment-branch-policies": {
-            "total_count": 1,
-            "branch_policies": [{"id": 361471, "node_id": "MDE2OkdhdGVCcmFuY2hQb2xpY3kzNjE0NzE=", "name": "main", "type": "branch"}],
-        },
-        f"{repo}/environments/production/secrets": {"total_count": 1, "secrets": [{"name": "GATEWAY_SSH_KEY", **secret}]},
+        **environments,
         f"{repo}/actions/secrets": {"total_count": 0, "secrets": []},
         f"{repo}/actions/organization-secrets": {"total_count": 1, "secrets": [{"name": "NOTIFY_WEBHOOK", **secret}]},
         f"/orgs/{ORG}/actions/runner-groups": {
@@ -151,14 +153,25 @@ WEAKENED = {
         ],
         "branch_rules.no_deletion",
     ),
-    "environment from any branch": (_set("/environments/production", _edit(lambda e: e.update(deployment_branch_policy=None))), "environment.deployment_branches"),
+    "environment from any branch": (_set("/environments/production", _edit(lambda e: e.update(deployment_branch_policy=None))), "environments.production.deployment_branches"),
     "environment from another branch too": (
         _set("/environments/production/deployment-branch-policies", _edit(lambda d: d["branch_policies"].append({"id": 2, "node_id": "x", "name": "rilis/*", "type": "branch"}))),
-        "environment.deployment_branches",
+        "environments.production.deployment_branches",
     ),
-    "admins bypass the environment": (_set("/environments/production", _edit(lambda e: e.update(can_admins_bypass=True))), "environment.admins_can_bypass"),
-    "gateway key as a repository secret": (_set("/actions/secrets", _edit(lambda s: s["secrets"].append({"name": "GATEWAY_SSH_KEY"}))), "environment.secrets.GATEWAY_SSH_KEY"),
-    "gateway key as an organisation secret": (_set("/actions/organization-secrets", _edit(lambda s: s["secrets"].append({"name": "GATEWAY_SSH_KEY"}))), "environment.secrets.GATEWAY_SSH_KEY"),
+    "admins bypass the environment": (_set("/environments/production", _edit(lambda e: e.update(can_admins_bypass=True))), "environments.production.admins_can_bypass"),
+    "gateway key as a repository secret": (_set("/actions/secrets", _edit(lambda s: s["secrets"].append({"name": "GATEWAY_SSH_KEY"}))), "environments.production.secrets.GATEWAY_SSH_KEY"),
+    "gateway key as an organisation secret": (
+        _set("/actions/organization-secrets", _edit(lambda s: s["secrets"].append({"name": "GATEWAY_SSH_KEY"}))),
+        "environments.production.secrets.GATEWAY_SSH_KEY",
+    ),
+    "signing key outside its environment": (
+        _set("/environments/disposition-record/secrets", lambda _: {"total_count": 0, "secrets": []}),
+        "environments.disposition-record.secrets.DISPOSITION_SIGNING_KEY",
+    ),
+    "signing environment from protected branches": (
+        _set("/environments/disposition-record", _edit(lambda e: e.update(deployment_branch_policy={"protected_branches": True, "custom_branch_policies": False}))),
+        "environments.disposition-record.deployment_branches",
+    ),
     "runner group for any workflow": (
         _set(f"/orgs/{ORG}/actions/runner-groups", _edit(lambda g: g["runner_groups"][1].update(restricted_to_workflows=False, selected_workflows=[]))),
         "runner_group.workflows",

@@ -77,7 +77,7 @@ def test_the_issue_says_in_bahasa_indonesia_what_weakened(github: FakeGitHub, tm
     body = issue.read_text(encoding="utf-8")
     assert f"- {code_span('branch_rules.require_code_owner_review')}: {markdown('main: review oleh Code Owners tidak diwajibkan')}" in body
     secret = "GATEWAY_SSH_KEY juga secret repositori: setiap workflow di cabang mana pun dapat membacanya"
-    assert f"- {code_span('environment.secrets.GATEWAY_SSH_KEY')}: {markdown(secret)}" in body
+    assert f"- {code_span('environments.production.secrets.GATEWAY_SSH_KEY')}: {markdown(secret)}" in body
     assert "Rantai disposisi (Kasubag TU → Pejabat Administrator Bidang TIK → Kasi Infrastruktur TIK) hanya mengikat" in body
 
 

@@ -123,8 +123,8 @@ def check(repo: str, wanted: dict, github: GitHub) -> Result:
     if repository in (None, UNREAD):
         return result
     _branch(reader, repo, repository, wanted["branch"], wanted.get("branch_rules") or {}, result)
-    if wanted.get("environment"):
-        _environment(reader, repo, wanted["environment"], result)
+    for environment in wanted.get("environments") or []:
+        _environment(reader, repo, environment, result)
     if wanted.get("runner_group"):
         _runner_group(reader, repo, repository, wanted["runner_group"], result)
     if wanted.get("repository_self_hosted_runners") is False:
@@ -232,7 +232,7 @@ def _environment(reader: Reader, repo: str, wanted: dict, result: Result) -> Non
     if environment is UNREAD:
         return
     if environment is None:
-        result.findings.append(finding("environment.name", "no_environment", name=name))
+        result.findings.append(finding(f"environments.{name}", "no_environment", name=name))
         return
     branches = wanted.get("deployment_branches")
     if branches:
@@ -240,16 +240,16 @@ def _environment(reader: Reader, repo: str, wanted: dict, result: Result) -> Non
         listed = ", ".join(branches)
         if not policy or not policy.get("custom_branch_policies"):
             what, apa = ("protected branches", "cabang terlindungi mana pun") if policy and policy.get("protected_branches") else ("every branch", "cabang mana pun")
-            result.findings.append(finding("environment.deployment_branches", "deployment_any", name=name, what=what, apa=apa, branches=listed))
+            result.findings.append(finding(f"environments.{name}.deployment_branches", "deployment_any", name=name, what=what, apa=apa, branches=listed))
         else:
             found = reader.get(f"/repos/{repo}/environments/{name}/deployment-branch-policies", ENVIRONMENTS, {"branch_policies": []})
             if found is not UNREAD:
                 policies = sorted((p.get("name"), p.get("type", "branch")) for p in found.get("branch_policies") or [])
                 if policies != sorted((b, "branch") for b in branches):
                     shown = ", ".join(f"{n} ({t})" for n, t in policies) or "-"
-                    result.findings.append(finding("environment.deployment_branches", "deployment_listed", name=name, shown=shown, branches=listed))
+                    result.findings.append(finding(f"environments.{name}.deployment_branches", "deployment_listed", name=name, shown=shown, branches=listed))
     if wanted.get("admins_can_bypass") is False and environment.get("can_admins_bypass", True):
-        result.findings.append(finding("environment.admins_can_bypass", "admins_bypass", name=name))
+        result.findings.append(finding(f"environments.{name}.admins_can_bypass", "admins_bypass", name=name))
     for secret in wanted.get("secrets") or []:
         _secret(reader, repo, name, secret, result)
 
@@ -257,11 +257,11 @@ def _environment(reader: Reader, repo: str, wanted: dict, result: Result) -> Non
 def _secret(reader: Reader, repo: str, environment: str, secret: str, result: Result) -> None:
     here = reader.get(f"/repos/{repo}/environments/{environment}/secrets", "Secrets: read", {"secrets": []})
     if here is not UNREAD and secret not in {s.get("name") for s in here.get("secrets") or []}:
-        result.findings.append(finding(f"environment.secrets.{secret}", "secret_missing", secret=secret, environment=environment))
+        result.findings.append(finding(f"environments.{environment}.secrets.{secret}", "secret_missing", secret=secret, environment=environment))
     for path, where, tempat in ((f"/repos/{repo}/actions/secrets", "repository", "repositori"), (f"/repos/{repo}/actions/organization-secrets", "organisation", "organisasi")):
         found = reader.get(path, "Secrets: read", {"secrets": []})
         if found is not UNREAD and secret in {s.get("name") for s in found.get("secrets") or []}:
-            result.findings.append(finding(f"environment.secrets.{secret}", "secret_elsewhere", secret=secret, where=where, tempat=tempat))
+            result.findings.append(finding(f"environments.{environment}.secrets.{secret}", "secret_elsewhere", secret=secret, where=where, tempat=tempat))
 
 
 # --- runners and Actions ---------------------------------------------------------------------------------------
