@@ -21,6 +21,7 @@ REGISTRY = {
     "audit": "audit",
     "ledger": "ledger",
     "record": "record",
+    "gate": "gate",
     "monitor": "monitor",
     "overcapacity": "overcapacity",
     "new": "new",

@@ -22,6 +22,7 @@ disposition itself is what the note is for.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import sys
@@ -98,6 +99,20 @@ def _merged_pull(github: approvals.GitHub, repo: str, sha: str) -> int | None:
     return int(chosen["number"]) if chosen else None
 
 
+def _emergency(args, sha: str) -> tuple[str, str, str]:
+    """(login, now, reason) when --emergency-by is a member of the chain's last role at `sha` and the reason fits a trailer."""
+    from bandwidth.history import gate
+
+    login, reason = args.emergency_by or "", " ".join((args.emergency_reason or "").split())
+    if not reason or len(reason) > 200 or not re.fullmatch(r"[ -~]+", reason):
+        raise UsageError("--emergency-reason: one line of printable ASCII, 1 to 200 characters, is required")
+    title, members = gate.last_role(args.repo, sha)
+    if login not in members:
+        raise UsageError(f"--emergency-by {login!r}: only a member of the chain's last role ({title or 'unreadable'}: {', '.join(members) or '-'}) may apply without the chain")
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return login, now, reason
+
+
 def build(repo: str, sha: str, pr: int | None, github: approvals.GitHub) -> disposition.Disposition:
     record = disposition.Disposition()
     number = pr if pr is not None else _merged_pull(github, repo, sha)
@@ -135,6 +150,8 @@ def run(args) -> int:
         raise UsageError(str(exc)) from None
     if args.applied_at:
         record.applied_at, record.applied = args.applied_at, args.applied_result
+    if args.emergency_by is not None or args.emergency_reason is not None:
+        record.emergency = _emergency(args, sha)
     try:
         trailers = record.trailers()
     except ValueError as exc:  # e.g. a role name in disposition.yml that the trailer format cannot carry

@@ -16,6 +16,10 @@ pastes from `bandwidth record --print` into a squash-merge message). For example
     Bandwidth-Availability-At: 2026-11-27T01:03:20Z
     Bandwidth-Merged-By: dewi-lestari-infra 2026-11-27T05:00:00Z
     Bandwidth-Applied: 2026-11-27T05:04:00Z success
+    Bandwidth-Emergency: dewi-lestari-infra 2026-11-27T06:00:00Z gangguan layanan, disposisi menyusul
+
+Emergency: main applied by a member of the chain's last role without the chain's record (a dispatch of
+the apply workflow with a reason): who, when, why. It covers its commit and every commit before it.
 
 Requested-At (the intake issue opened), Opened-At (the pull request opened), Checked-At (`bandwidth
 check` ran on the approved head) and Availability-At (its form last posted) came later: every key is
@@ -48,10 +52,12 @@ _PATTERNS = {
     "Disposition-Missing": re.compile(f"({ROLE}) ([ -~]{{0,120}})"),
     "Merged-By": re.compile(f"({LOGIN})(?: ({TIME}))?"),
     "Applied": re.compile(f"({TIME}) (success|failure|cancelled|skipped)"),
+    "Emergency": re.compile(f"({LOGIN}) ({TIME}) ([ -~]{{1,200}})"),
 }
 # Disposition-Missing entries that name no role of the chain: a direct push, and a member's request for changes.
 NO_PULL_REQUEST, CHANGES_REQUESTED = "pull-request", "changes-requested"
-_TIMES = {"Disposition": (3,), "Merged-By": (2,), "Applied": (1,), "Requested-At": (1,), "Opened-At": (1,), "Checked-At": (1,), "Availability-At": (1,)}  # the groups of each key that hold a time
+# The groups of each key that hold a time.
+_TIMES = {"Disposition": (3,), "Merged-By": (2,), "Applied": (1,), "Emergency": (2,), "Requested-At": (1,), "Opened-At": (1,), "Checked-At": (1,), "Availability-At": (1,)}
 _TRAILER = re.compile(rf"^{PREFIX}([A-Za-z-]+):[ \t]*(.*?)[ \t]*$")
 
 
@@ -97,6 +103,7 @@ class Disposition:
     merged_at: str | None = None
     applied_at: str | None = None
     applied: str | None = None  # success, failure, ...
+    emergency: tuple[str, str, str] | None = None  # (login, time, reason): applied without the chain, by its last role
     unreadable: list[str] = field(default_factory=list)  # trailer keys that did not match their pattern
 
     @property
@@ -125,6 +132,8 @@ class Disposition:
             lines.append(f"Merged-By: {self.merged_by}" + (f" {self.merged_at}" if self.merged_at else ""))
         if self.applied_at:
             lines.append(f"Applied: {self.applied_at} {self.applied or 'success'}")
+        if self.emergency:
+            lines.append("Emergency: " + " ".join(self.emergency))
         for line in lines:  # what we write, we must be able to read back
             key, _, value = line.partition(": ")
             if not _match(key, value):
@@ -146,6 +155,7 @@ class Disposition:
             "merged_at": self.merged_at,
             "applied_at": self.applied_at,
             "applied": self.applied,
+            "emergency": dict(zip(("login", "time", "reason"), self.emergency, strict=True)) if self.emergency else None,
         }
 
 
@@ -187,4 +197,6 @@ def parse(message: str) -> Disposition | None:  # noqa: PLR0912 - one branch per
             record.merged_by, record.merged_at = parts.groups()
         elif key == "Applied":
             record.applied_at, record.applied = parts.groups()
+        elif key == "Emergency":
+            record.emergency = parts.groups()
     return record
