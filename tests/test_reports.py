@@ -869,3 +869,14 @@ def test_a_hostile_reason_shows_literally_everywhere(tmp_path: Path):
     letter = docx_text(files["Laporan_Penyelesaian_Tugas_BW-2026-0004.docx"])
     assert "alasan: unreachable: Failed to connect to the host via ssh: <script>alert(1)</script> **x** @octocat [a](http://evil) kex `rm`." in letter
     assert "\x07" not in letter
+
+
+def test_an_emergency_apply_is_said_in_the_report(tmp_path: Path):
+    report = wired() | {"emergency": {"login": "dewi-lestari-infra", "time": "2026-11-28T01:00:00Z", "reason": "gangguan layanan RSUD <b>x</b>"}}
+    files = written(report, tmp_path)
+    markdown = files["report.md"].read_text(encoding="utf-8")
+    assert "Penerapan darurat tanpa catatan disposisi lengkap, atas permintaan dewi-lestari-infra pada 28 November 2026 pukul 09.00 WITA" in markdown
+    assert "<b>" not in markdown and "&lt;b&gt;" in markdown  # the reason is anyone's text
+    html = files["report.html"].read_text(encoding="utf-8")
+    assert "Penerapan darurat tanpa catatan disposisi lengkap" in html and "&lt;b&gt;x&lt;/b&gt;" in html
+    assert "Penerapan darurat" not in written(wired(), tmp_path / "none")["report.md"].read_text(encoding="utf-8")

@@ -35,6 +35,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from bandwidth.history import signature
+
 PREFIX = "Bandwidth-"
 LOGIN = r"[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}(?:\[bot\])?"
 # ASCII digits only, at most nine of a fraction: what schemas/report.schema.json takes (the report's timeline carries these times).
@@ -160,7 +162,9 @@ class Disposition:
 
 
 def parse(message: str) -> Disposition | None:  # noqa: PLR0912 - one branch per trailer key, each checked against its own pattern
-    """The Bandwidth-* trailers of a note or of a commit message's last paragraph; None when there are none."""
+    """The Bandwidth-* trailers of a note (its signature, if any, left aside: history.signature says whether it holds) or of a
+    commit message's last paragraph; None when there are none."""
+    message = signature.split(message)[0]
     paragraphs = [p for p in re.split(r"\n[ \t]*\n", message.strip()) if p.strip()]
     if not paragraphs:
         return None

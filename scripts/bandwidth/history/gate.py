@@ -93,6 +93,13 @@ def _refusal(note: str | None, record: disposition.Disposition | None, sha: str,
     return None
 
 
+def emergency_of(root: Path, commit: str) -> dict | None:
+    """{"login", "time", "reason"} of a verified emergency record on `commit` (the one applied), else None."""
+    note = gitread.notes(root).get(commit)
+    record = _verified(note, commit, signature.Verifier(gitread.file_at(root, commit, signature.ALLOWED_SIGNERS)))
+    return dict(zip(("login", "time", "reason"), record.emergency, strict=True)) if record and record.emergency else None
+
+
 def text(decision: Decision) -> str:
     since = f"since {decision.since[:12]} ({decision.since_why})" if decision.since else "in the whole history (nothing applied or covered by an emergency yet)"
     if decision.allowed:

@@ -124,6 +124,16 @@ def _approved(event) -> str | None:
     return max(a.time for a in event.record.approvals)
 
 
+def _emergency(repo: Path, commit: str) -> dict | None:
+    from bandwidth.errors import UsageError
+    from bandwidth.history import gate
+
+    try:
+        return gate.emergency_of(repo, commit) if commit != "0" * 40 else None
+    except UsageError:  # not a git repository
+        return None
+
+
 def _chain(repo: Path) -> list[str]:
     """The roles of the disposition chain in order, from .github/disposition.yml ([] when it cannot be read)."""
     try:
@@ -254,7 +264,9 @@ def build(options: ReportOptions, result: CheckResult) -> dict:
         })  # fmt: skip
 
     return {
-        "commit": _git(options.repo, "rev-parse", "HEAD") or "0" * 40,
+        "commit": (commit := _git(options.repo, "rev-parse", "HEAD") or "0" * 40),
+        # Applied without the chain's record, by its last role, and why (a verified Bandwidth-Emergency note): said in every format.
+        "emergency": _emergency(options.repo, commit),
         "started": started,
         "finished": utc_now(),
         "mode": "lab" if options.lab_dir else "production",

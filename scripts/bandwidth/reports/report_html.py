@@ -33,6 +33,8 @@ def render(report: dict) -> str:
         "</dl>",
         f'<p class="result{state}">Hasil: {h(report_text.result_text(report))}. ({h(report_text.counts_text(report))}; {len(report["drift"])} drift)</p>',
     ]
+    if report_text.emergency_text(report):
+        parts.append(f'<p class="result fail">{h(report_text.emergency_text(report))}</p>')
     if report_data.not_applied(report):
         parts += ["<h2>Konfigurasi belum diterapkan</h2>", not_applied_table(report)]
     parts += [

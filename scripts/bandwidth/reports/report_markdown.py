@@ -9,6 +9,7 @@ from bandwidth.reports.report_text import (
     clip,
     configured,
     counts_text,
+    emergency_text,
     first_figures,
     footnote,
     gateway_state,
@@ -33,6 +34,8 @@ def render_markdown(report: dict) -> str:  # noqa: PLR0912, PLR0915 - report.md 
         line += f" · lingkungan {MODE[report['mode']]}"
     head += [line, "", f"Waktu mulai: {waktu(report['started'])} · selesai: {waktu(report['finished'])}", ""]
     head += [f"**Hasil: {result_text(report, md)}.** ({counts_text(report)}; {len(report['drift'])} drift)", ""]
+    if emergency_text(report):
+        head += [f"**{md(emergency_text(report))}**", ""]
     gateways = [f"{md(g['name'])} {gateway_state(g)}" for g in sorted(report["gateways"], key=lambda g: g["name"])]
     if gateways:
         head += ["Gateway: " + ", ".join(gateways) + ".", ""]

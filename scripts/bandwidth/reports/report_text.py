@@ -85,6 +85,14 @@ def per_family(allocation: dict, direction: dict) -> list[str]:
     return [f"{FAMILY[f]} {pair((by_family.get(f) or {}).get('wire_mbps'), (by_family.get(f) or {}).get('measured_mbps'))}" for f in allocation["families"]]
 
 
+def emergency_text(report: dict) -> str | None:
+    """The sentence of an emergency apply (the chain's record was not complete), or None."""
+    emergency = report.get("emergency")
+    if not emergency:
+        return None
+    return f"Penerapan darurat tanpa catatan disposisi lengkap, atas permintaan {emergency['login']} pada {waktu(emergency['time'])}, dengan alasan: {emergency['reason']}."
+
+
 def first_figures(allocation: dict, direction: dict) -> str:
     """The first measurements of the figures measured again (each was out of the band): 'diukur ulang, pertama:
     96,2 / 91,8 · IPv6 95,1 / 90 · bersama 46 / 44' (L2 / iperf3); '' when nothing was measured again."""
