@@ -120,6 +120,7 @@ bench: setup ## benchmarks (not part of make test)
 	$(BIN)/python bench/apply_bench.py
 	$(BIN)/python bench/audit_bench.py
 	$(BIN)/python bench/verify_bench.py
+	$(BIN)/python bench/verify_stability.py
 	$(BIN)/python bench/lead_time_bench.py
 
 clean: ## remove the venv and generated files
