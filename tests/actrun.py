@@ -124,7 +124,7 @@ class Gateways:
 
 
 class Act:
-    def __init__(self, github: FakeGitHub, folder: Path):
+    def __init__(self, github: FakeGitHub, folder: Path, secrets: dict[str, str] | None = None):
         # act reads its flags from ~/.actrc too (and from XDG_CONFIG_HOME, which is set to a new folder here).
         actrc = Path.home() / ".actrc"
         assert not actrc.exists(), f"{actrc} would add its flags to the harness's act: move it away to run the e2e scenarios"
@@ -136,6 +136,7 @@ class Act:
         (folder / "xdg").mkdir(parents=True, exist_ok=True)
         self.empty = folder / "empty"
         self.empty.write_text("")
+        self.secrets = dict(secrets or {})  # given to every run: the secrets of the environments other than production
 
     def run(
         self,
@@ -175,21 +176,23 @@ class Act:
             "--env", f"GITHUB_RUN_ID={1000 + self.count}",
             *self.local_repositories,
         ]  # fmt: skip
+        given = {**self.secrets, **(secrets or {})}  # the secrets of the environments other than production
         if gateways is None:
             # Jobs that reach the gateways run on vars.PRODUCTION_RUNNER: a label act has no platform for, so
             # such a job can never start here, whatever its `if` says (and no gateway secret is given).
             argv += ["--var", "PRODUCTION_RUNNER=e2e-harness-has-no-gateways"]
         else:
-            secrets = self.folder / f"secrets-{self.count}.env"
-            secrets.write_text("GATEWAY_SSH_KEY=" + json.dumps(gateways.ssh_key) + "\n", encoding="utf-8")
-            secrets.chmod(0o600)
+            given["GATEWAY_SSH_KEY"] = gateways.ssh_key
             argv += [
                 "--platform", f"{gateways.runner}=-self-hosted", "--var", f"PRODUCTION_RUNNER={gateways.runner}",
-                "--secret-file", str(secrets), "--var", f"GATEWAY_KNOWN_HOSTS={gateways.known_hosts}",
+                "--var", f"GATEWAY_KNOWN_HOSTS={gateways.known_hosts}",
                 "--var", f"GATEWAY_INVENTORY={gateways.inventory}", *(a for k, v in gateways.variables.items() for a in ("--var", f"{k}={v}")),
             ]  # fmt: skip
-        for name, value in (secrets or {}).items():  # the secrets of an environment other than production
-            argv += ["--secret", f"{name}={value}"]
+        if given:  # a file (values JSON-quoted: keys span lines), readable by this user only
+            secrets_file = self.folder / f"secrets-{self.count}.env"
+            secrets_file.write_text("".join(f"{name}={json.dumps(value)}\n" for name, value in given.items()), encoding="utf-8")
+            secrets_file.chmod(0o600)
+            argv += ["--secret-file", str(secrets_file)]
         if job:
             argv += ["--job", job]
         env = {

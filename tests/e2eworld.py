@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from actrun import Act, Gateways, Run
+from bandwidth.history import signature
 from conftest import ANSIBLE_PLAYBOOK, BANDWIDTH, ROOT
 from fakegithub import FakeGitHub
 
@@ -85,11 +86,14 @@ class World:
         self.github.sync_pulls()
         return self.person_git("rev-parse", "HEAD").strip()
 
-    def run(self, event_name: str, payload: dict, workflow: str, job: str | None = None, sha: str | None = None, gateways: Gateways | None = None, secrets: dict | None = None):
+    def run(
+        self, event_name: str, payload: dict, workflow: str, job: str | None = None, sha: str | None = None,
+        gateways: Gateways | None = None, secrets: dict | None = None, actor: str = "github-actions[bot]",
+    ):  # fmt: skip
         """act for `workflow` as in the event's commit; asserts that every GitHub call was authorised and answered."""
         if sha is None:
             sha = self._event_sha(event_name, payload)
-        run = self.act.run(event_name, payload, workflow, sha, job, gateways=gateways, secrets=secrets)
+        run = self.act.run(event_name, payload, workflow, sha, job, gateways=gateways, secrets=secrets, actor=actor)
         assert not self.github.unanswered, f"calls the fake did not answer: {self.github.unanswered}\n{run.text()}"
         assert all(call.authorized for call in self.github.calls), [c for c in self.github.calls if not c.authorized]
         return run
@@ -106,8 +110,17 @@ class World:
         return data.decode() if data is not None else None
 
 
-def seed(github: FakeGitHub, folder: Path) -> None:
-    """main = this checkout's files (tracked and new, as they are on disk), one commit."""
+def signing_key(folder: Path) -> tuple[Path, str]:
+    """The key the harness gives the environment disposition-record (its file), and its allowed-signers line."""
+    key = folder / "disposition-key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "e2e disposition-record", "-f", str(key)], check=True, timeout=60)
+    kind, blob = (folder / "disposition-key.pub").read_text().split()[:2]
+    return key, f'{signature.PRINCIPAL} namespaces="{signature.NAMESPACE}" {kind} {blob}\n'
+
+
+def seed(github: FakeGitHub, folder: Path, key: Path, allowed_signers: str) -> None:
+    """main = this checkout's files (tracked and new, as they are on disk), one commit; main trusts the harness's signing key,
+    and is what the gateways hold: a signed note records it applied (as the apply workflow's `applied` jobs would have)."""
     listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, check=True, timeout=60).stdout
     folder.mkdir(parents=True)
     for rel in filter(None, listed.decode().split("\0")):
@@ -118,8 +131,13 @@ def seed(github: FakeGitHub, folder: Path) -> None:
         elif source.is_file():
             (folder / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, folder / rel)
+    (folder / signature.ALLOWED_SIGNERS).write_text(allowed_signers, encoding="utf-8")
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("GIT_")}, **PERSON}
     for args in (("init", "--quiet", "-b", "main"), ("add", "-A"), ("commit", "--quiet", "-m", "main"), ("push", "--quiet", str(github.bare), "HEAD:refs/heads/main")):
+        subprocess.run(["git", *args], cwd=folder, env=env, capture_output=True, check=True, timeout=120)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, check=True, timeout=60).stdout.strip()
+    applied = signature.sign(key, head, f"Bandwidth-Applied: {github.now()} success\n")
+    for args in (("notes", "--ref=refs/notes/bandwidth", "add", "-m", applied, head), ("push", "--quiet", str(github.bare), "refs/notes/bandwidth")):
         subprocess.run(["git", *args], cwd=folder, env=env, capture_output=True, check=True, timeout=120)
 
 
@@ -127,10 +145,12 @@ def seed(github: FakeGitHub, folder: Path) -> None:
 def new_world(folder: Path):
     github = FakeGitHub(folder / "github")
     try:
-        seed(github, folder / "seed")
+        (folder / "keys").mkdir(parents=True)
+        key, allowed = signing_key(folder / "keys")
+        seed(github, folder / "seed", key, allowed)
         work = folder / "work"
         subprocess.run(["git", "clone", "--quiet", str(github.bare), str(work)], check=True, timeout=60, capture_output=True)
-        yield World(github, Act(github, folder / "act"), work)
+        yield World(github, Act(github, folder / "act", secrets={"DISPOSITION_SIGNING_KEY": key.read_text()}), work)
     finally:
         github.dump(folder / "fakegithub.json")  # with act's logs in folder/act/: what to read when a scenario fails
         github.close()

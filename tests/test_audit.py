@@ -150,23 +150,29 @@ def test_completion_report_timeline_reads_the_recorded_disposition(built):
     assert "Daftar Kesediaan Bandwidth" in (repo.path / "out/latest/daftar-kesediaan.html").read_text()
 
 
-def test_the_workflow_step_records_and_pushes_the_note(built, httpserver, tmp_path: Path):
-    """.github/scripts/record-disposition.sh as the apply workflow runs it, with a local origin."""
+def test_the_workflow_steps_sign_record_and_push_the_note(built, httpserver, tmp_path: Path):
+    """.github/scripts/sign-disposition.sh then push-disposition.sh, as the apply workflow's two jobs run them, with a local origin."""
     repo, steps = built
     origin = tmp_path / "origin.git"
     subprocess.run(["git", "clone", "-q", "--bare", str(repo.path), str(origin)], check=True)  # branches only: no notes yet
     runner = tmp_path / "runner"
     subprocess.run(["git", "clone", "-q", str(origin), str(runner)], check=True)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "key")], check=True)
     env = {**os.environ, "GITHUB_API_URL": httpserver.url_for("").rstrip("/"), "GITHUB_TOKEN": "test-token", "REPO": GH_REPO, "BANDWIDTH": BANDWIDTH}
     env["GITHUB_SERVER_URL"] = "http://127.0.0.1:9"  # every run has it; the token's header is for that server only, not this local origin
-    env["SHA"] = steps["remove-0001"].commit
-    script = str(Path(__file__).resolve().parent.parent / ".github/scripts/record-disposition.sh")
-    done = subprocess.run([script, "--applied-at", "2026-11-25T01:10:00Z", "--applied-result", "failure"], cwd=runner, capture_output=True, text=True, env=env, timeout=60, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
+    env.update(SHA=steps["remove-0001"].commit, SIGNING_KEY=(tmp_path / "key").read_text(), RUNNER_TEMP=str(tmp_path), GITHUB_OUTPUT=str(tmp_path / "output"))
+    scripts = Path(__file__).resolve().parent.parent / ".github/scripts"
+    signed = subprocess.run(
+        [str(scripts / "sign-disposition.sh"), "--applied-at", "2026-11-25T01:10:00Z", "--applied-result", "failure"], cwd=runner, capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+    assert signed.returncode == 0, signed.stdout + signed.stderr
+    env["NOTE_B64"] = (tmp_path / "output").read_text().split("note=", 1)[1].strip()
+    pushed = subprocess.run([str(scripts / "push-disposition.sh")], cwd=runner, capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert pushed.returncode == 0, pushed.stdout + pushed.stderr
     note = subprocess.run(["git", "notes", "--ref=bandwidth", "show", steps["remove-0001"].commit], cwd=origin, capture_output=True, text=True, check=True).stdout
     assert "Bandwidth-Pull-Request: 14\n" in note
     assert "Bandwidth-Disposition-Missing: kasi_infrastruktur no approval yet\n" in note
-    assert note.endswith("Bandwidth-Applied: 2026-11-25T01:10:00Z failure\n")
+    assert "Bandwidth-Applied: 2026-11-25T01:10:00Z failure\n\n-----BEGIN SSH SIGNATURE-----\n" in note
 
 
 def test_a_shallow_clone_says_so_and_invents_no_creations(built, tmp_path: Path):

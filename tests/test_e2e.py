@@ -14,11 +14,15 @@ label is mapped to this machine, and the lab's inventory, key and host keys are 
 variables and secret.
 
 Scenarios: 1 request (issue -> pull request; a bad field -> a comment), 2 availability (the sticky
-form, an overflow says what is free), 3 disposition (none, requester, self, stale, complete), 5 race
-(two merged pull requests overflow an uplink: the re-check fails, nothing is applied, an issue
-names who must act), 6 expiry (expired allocations -> a pull request removing them, once); on the
-lab: 4 merge to report (apply, verify, comment, notes, ten SOP step times), 7 re-run (changed=0),
-6 drift (a class changed by hand -> one issue, updated on the next run).
+form, an overflow says what is free), 3 disposition (none, requester, self, stale, complete; a
+pull request retargeted away and back is judged every time, never skipped; a dispatch of apply.yml
+from a branch applies nothing), 5 race (two merged pull requests overflow an uplink: the re-check
+fails, nothing is applied, an issue names who must act), 6 expiry (expired allocations -> a pull
+request removing them, once), 8 settings (a weakened setting -> one issue, updated); on the lab: 4
+merge to report (apply, verify, comment, signed notes, ten SOP step times), 7 re-run (changed=0),
+6 drift (a class changed by hand -> one issue, updated on the next run), 9 the gate (an admin merge
+whose pull request rewrote the check to pass, then a direct push: nothing applied, one issue for
+the Kasi; then the Kasi's emergency dispatch with a reason: applied, the reason on the record).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BANDWIDTH, minor
+from conftest import BANDWIDTH, ROOT, minor
 from e2eworld import ANSWERS, CHAIN, KASI, TIK, TU, Merged, World, available_mbps, issue_body, lab_classes, merge_to_report, new_world, request_yaml, tc_in, today
 from fakegithub_settings import WEAKENED
 
@@ -228,9 +232,7 @@ def test_dispatch_of_apply_from_another_branch_applies_nothing(world: World):
 
 def test_race_main_over_capacity_is_not_applied_and_an_issue_names_who_must_act(world: World):
     github = world.github
-    seeded = github.ref("refs/heads/main")
-    # main as it stands is what the gateways hold (what the apply workflow's `applied` job records).
-    github.git("notes", "--ref=refs/notes/bandwidth", "add", "-m", "Bandwidth-Applied: 2026-11-30T16:05:00Z success", seeded)
+    seeded = github.ref("refs/heads/main")  # what the gateways hold: the harness signed its Applied record (e2eworld.seed)
     share = available_mbps("gw-balikpapan", "isp-a") * 6 // 10  # each fits; both are 120% of what is free
     first = "allocations/gw-balikpapan/BW-2026-0013.yaml"
     second = "allocations/gw-balikpapan/BW-2026-0014.yaml"
@@ -332,7 +334,11 @@ def test_merge_to_report_applies_verifies_comments_and_records_every_sop_step(me
 
     github, run = merged.world.github, merged.run
     assert run.returncode == 0, run.text()
-    assert run.jobs() == {"check": "success", "disposition": "success", "apply": "success", "applied": "success", "comment": "success", "recheck-issue": "skipped"}, run.text()
+    assert run.jobs() == {
+        "check": "success", "disposition": "success", "disposition-push": "success", "apply": "success", "applied": "success",
+        "applied-push": "success", "comment": "success", "gate-issue": "skipped", "recheck-issue": "skipped",
+    }, run.text()  # fmt: skip
+    assert "gate: main " in run.output("apply") and "may be applied: 1 change(s) since" in run.output("apply")
 
     # The gateway holds the new allocation: its class, with the requested ceiling.
     shaped = [line for line in lab_classes("gw-samarinda").splitlines() if f"class htb {minor(merged.request_id)} " in line]
@@ -386,6 +392,7 @@ def test_merge_to_report_applies_verifies_comments_and_records_every_sop_step(me
     assert event["action"] == "created" and event["pull_request"] == merged.pull, event
     assert [a["login"] for a in event["approvers"]] == [TU[0], TIK[0], KASI[0]], event
     assert event["disposition"]["applied"] == "success" and event["disposition"]["applied_at"], event
+    assert event["verified"] is True, event  # the workflow signed it with the key main trusts
 
 
 def test_rerun_the_apply_workflow_changes_nothing_and_says_so(merged: Merged):
@@ -394,7 +401,10 @@ def test_rerun_the_apply_workflow_changes_nothing_and_says_so(merged: Merged):
     comments = len(github.comments)
     dispatch = {"inputs": {}, "ref": "refs/heads/main", "repository": github.repository_json(), "sender": {"login": KASI[0], "type": "User"}}
     run = merged.world.run("workflow_dispatch", dispatch, "apply.yml", gateways=merged.gateways)
-    assert run.jobs() == {"check": "success", "disposition": "skipped", "apply": "success", "applied": "skipped", "comment": "skipped", "recheck-issue": "skipped"}, run.text()
+    assert run.jobs() == {
+        "check": "success", "disposition": "skipped", "disposition-push": "skipped", "apply": "success", "applied": "skipped",
+        "applied-push": "skipped", "comment": "skipped", "gate-issue": "skipped", "recheck-issue": "skipped",
+    }, run.text()  # fmt: skip
     notices = [a for a in run.annotations("apply") if a["command"] == "notice"]
     assert [n["message"] for n in notices] == ["no gateway changed: every gateway already matches main"], run.annotations("apply")
     assert "changed=0" in run.output("apply") and not re.search(r"changed=[1-9]", run.output("apply"))
@@ -449,3 +459,46 @@ def test_settings_a_weakened_setting_opens_one_issue_updated_and_none_when_all_h
     github.settings.update(original)
     assert daily() == {"settings": "success", "settings-issue": "skipped"}
     assert len(github.comments_on(issues[0]["number"])) == 1
+
+
+def test_gate_main_without_the_whole_chain_reaches_no_gateway_until_the_kasi_says_why(merged: Merged):
+    """An admin merge (one role approved), then a direct push: nothing applied, one issue for the Kasi, updated. Then the
+    Kasi's emergency dispatch with a reason: applied, and the reason is on the record."""
+    world, github = merged.world, merged.world.github
+    title = "Perubahan tanpa disposisi lengkap tidak diterapkan"
+    path = "allocations/gw-balikpapan/BW-2026-0031.yaml"
+    # The pull request also rewrites the check to pass: on the pull request it does (its own copy runs, which only a
+    # ruleset "require workflows to pass" pinned to main would stop: settings-check), but the record does not lie.
+    rewritten = (ROOT / ".github/workflows/disposition.yml").read_text(encoding="utf-8").split("    steps:\n")[0] + "    steps:\n      - run: exit 0\n"
+    files = {path: request_yaml("BW-2026-0031", "gw-balikpapan", "isp-a", "198.18.231.0/24", 5), ".github/workflows/disposition.yml": rewritten}
+    world.branch("pintas-admin", files, "Permohonan BW-2026-0031")
+    number = github.open_pull("pintas-admin", "budi-santoso", "Permohonan BW-2026-0031")
+    github.review(number, TU[0])  # only the first role
+    check = world.run("pull_request_review", github.review_event(number, github.reviews[number][-1]), "disposition.yml")
+    assert check.jobs() == {"approvals": "success"}, check.text()  # the rewritten check, green
+    before, after = github.merge(number, "admin-repositori")
+    classes = lab_classes("gw-balikpapan")
+
+    run = world.run("push", github.push_event(before, after), "apply.yml", gateways=merged.gateways)
+    jobs = run.jobs()
+    assert jobs.get("disposition-push") == "success" and jobs.get("apply") == "failure" and jobs.get("gate-issue") == "success", run.text()
+    assert f"{after[:12]} Merge pull request #{number}" in run.output("apply") and "disposition incomplete: missing" in run.output("apply")
+    assert lab_classes("gw-balikpapan") == classes  # nothing reached the gateway
+    issues = [i for i in github.issues.values() if i["title"] == title]
+    assert len(issues) == 1 and after[:12] in issues[0]["body"] and " ".join(f"@{login}" for login in KASI) in issues[0]["body"]
+
+    world.branch("main", {"allocations/gw-balikpapan/BW-2026-0032.yaml": request_yaml("BW-2026-0032", "gw-balikpapan", "isp-a", "198.18.232.0/24", 5)}, "Langsung ke main")
+    pushed = github.ref("refs/heads/main")
+    run = world.run("push", github.push_event(after, pushed), "apply.yml", gateways=merged.gateways)
+    assert run.jobs().get("apply") == "failure" and "pushed to main without a pull request" in run.output("apply"), run.text()
+    assert len([i for i in github.issues.values() if i["title"] == title]) == 1 and len(github.comments_on(issues[0]["number"])) == 1
+    assert lab_classes("gw-balikpapan") == classes
+
+    dispatch = {"inputs": {"alasan": "gangguan layanan RSUD, disposisi menyusul"}, "ref": "refs/heads/main", "repository": github.repository_json(), "sender": {"login": KASI[0], "type": "User"}}
+    run = world.run("workflow_dispatch", dispatch, "apply.yml", gateways=merged.gateways, actor=KASI[0])
+    steps = run.steps("apply")
+    assert steps.get("bandwidth gate (every change since the last apply has a complete, verified disposition)") == "success", steps
+    assert steps.get("ansible-playbook playbooks/apply.yml (SOP 7)") == "success" and "(emergency)" in run.output("apply"), run.text()
+    assert lab_classes("gw-balikpapan") != classes  # now it did (the lab has no clients for the two new ids: verify says so, and fails)
+    note = github.git("notes", "--ref=refs/notes/bandwidth", "show", pushed)
+    assert f"Bandwidth-Emergency: {KASI[0]} " in note and "gangguan layanan RSUD, disposisi menyusul" in note and "-----BEGIN SSH SIGNATURE-----" in note

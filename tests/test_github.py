@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 GITHUB = ROOT / ".github"
 WORKFLOWS = sorted((GITHUB / "workflows").glob("*.y*ml"))
 PINNED = re.compile(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}")
-ENVIRONMENTS = {"production", "settings-audit"}  # where secrets live: each limited to main (README "Setting up the repository")
+ENVIRONMENTS = {"production", "settings-audit", "disposition-record"}  # where secrets live: each limited to main (README "Setting up the repository")
 ALLOWED_ACTIONS = {"actions/checkout", "actions/setup-python", "actions/upload-artifact", "actions/download-artifact"}  # GitHub's own, each with an e2e stand-in
 
 
@@ -195,7 +195,7 @@ def test_tokens_reach_git_and_curl_only_through_the_helper():
             assert "extraheader" not in text and "Authorization:" not in text, f"{name}: a token on a command line (use .github/scripts/github.sh)"
 
 
-def test_record_disposition_keeps_the_token_off_every_command_line(tmp_path: Path):
+def test_the_audit_trail_scripts_keep_the_token_off_every_command_line(tmp_path: Path):
     import base64
     import os
     import subprocess
@@ -206,16 +206,21 @@ def test_record_disposition_keeps_the_token_off_every_command_line(tmp_path: Pat
     log = tmp_path / "calls"
     # Every git and bandwidth call is recorded: its command line, and whether its environment carries the header.
     (shims / "git").write_text(f'#!/bin/sh\necho "git $* | header:${{GIT_CONFIG_KEY_0:-none}}" >> {log}\n')
-    (shims / "bandwidth").write_text(f'#!/bin/sh\necho "bandwidth $*" >> {log}\n')
+    (shims / "bandwidth").write_text(f'#!/bin/sh\necho "bandwidth $*" >> {log}\necho Bandwidth-Pull-Request: 7\n')
     for shim in shims.iterdir():
         shim.chmod(0o755)
     env = {
         **os.environ, "PATH": f"{shims}:{os.environ['PATH']}", "BANDWIDTH": str(shims / "bandwidth"), "GITHUB_TOKEN": token, "REPO": "pemprov/bw",
         "SHA": "0" * 40, "GITHUB_SERVER_URL": "http://127.0.0.1:9", "GITHUB_API_URL": "http://127.0.0.1:9/api/v3", "GITHUB_REPOSITORY": "pemprov/bw",
+        "SIGNING_KEY": "-----BEGIN OPENSSH PRIVATE KEY-----\nnot a key\n-----END OPENSSH PRIVATE KEY-----", "RUNNER_TEMP": str(tmp_path),
+        "GITHUB_OUTPUT": str(tmp_path / "output"),
     }  # fmt: skip
-    subprocess.run([str(GITHUB / "scripts/record-disposition.sh"), "--applied-at", "2026-12-01T00:00:00Z"], env=env, check=True, capture_output=True, text=True)
+    subprocess.run([str(GITHUB / "scripts/sign-disposition.sh"), "--applied-at", "2026-12-01T00:00:00Z"], env=env, check=True, capture_output=True, text=True)
+    note = (tmp_path / "output").read_text().split("note=", 1)[1].strip()
+    subprocess.run([str(GITHUB / "scripts/push-disposition.sh")], env={**env, "NOTE_B64": note}, check=True, capture_output=True, text=True)
     calls = log.read_text(encoding="utf-8")
-    assert "git fetch --quiet origin +refs/notes/bandwidth:refs/notes/bandwidth | header:http.http://127.0.0.1:9/.extraheader" in calls
+    assert f"bandwidth record --github-repo pemprov/bw --commit {'0' * 40} --print --sign-key {tmp_path}/disposition-key --applied-at 2026-12-01T00:00:00Z" in calls
+    assert not (tmp_path / "disposition-key").exists()  # the key file is gone with the step
+    assert "git fetch --quiet origin refs/notes/bandwidth:refs/notes/bandwidth | header:http.http://127.0.0.1:9/.extraheader" in calls  # never `+`
     assert "git push --quiet origin refs/notes/bandwidth | header:http.http://127.0.0.1:9/.extraheader" in calls
-    assert "bandwidth record --github-repo pemprov/bw --commit " + "0" * 40 + " --applied-at 2026-12-01T00:00:00Z" in calls
     assert token not in calls and base64.b64encode(f"x-access-token:{token}".encode()).decode() not in calls

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The apply workflow's audit step, first half (job of the environment disposition-record, read-only
+# token): the disposition of $SHA (the merge on main) as trailers, signed with the workflow's key
+# (`bandwidth record --print --sign-key`), into $GITHUB_OUTPUT as `note` (base64). Extra arguments go
+# to `bandwidth record`. The second half (push-disposition.sh) writes and pushes it with a write token.
+# Needs GITHUB_TOKEN (pull-requests: read, issues: read), REPO (owner/name), SHA, SIGNING_KEY.
+set -euo pipefail
+: "${GITHUB_TOKEN:?}" "${REPO:?}" "${SHA:?}"
+if [ -z "${SIGNING_KEY:-}" ]; then
+  echo "::error title=Kunci penanda tangan tidak ada::environment disposition-record needs secrets.DISPOSITION_SIGNING_KEY (README: Setting up the repository)"
+  exit 1
+fi
+key="${RUNNER_TEMP:-/tmp}/disposition-key"
+trap 'rm -f "$key"' EXIT
+(umask 077 && printf '%s\n' "$SIGNING_KEY" > "$key")
+note="${RUNNER_TEMP:-/tmp}/disposition-note"
+"${BANDWIDTH:-.venv/bin/bandwidth}" record --github-repo "$REPO" --commit "$SHA" --print --sign-key "$key" "$@" > "$note"
+cat "$note"
+echo "note=$(base64 -w0 < "$note")" >> "${GITHUB_OUTPUT:-/dev/null}"
