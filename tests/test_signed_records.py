@@ -112,3 +112,28 @@ def test_trailers_in_a_commit_message_are_unverified(repo: Repo, signed, httpser
     squash = later_change(h, repo, f"Naikkan BW-2026-0003 (#11)\n\n{printed.stdout}", "2026-11-05T09:00:00+08:00")
     event = audited(repo)[squash]
     assert event["pull_request"] == 11 and event["verified"] is False
+
+
+def test_a_record_deleted_or_replaced_on_the_origin_breaks_the_chain_audit_says_so_and_the_gate_refuses(repo: Repo, signed, httpserver):
+    """refs/notes/bandwidth is not protected by any rule: each signed record names the one before it."""
+    h, key, merge = signed
+    first = h.git("rev-list", "--max-parents=0", "HEAD")
+    note(h, first, signature.sign(key, first, "Bandwidth-Applied: 2026-11-02T02:00:00Z success\n"))
+    record(repo, httpserver, merge, "--sign-key", str(key), "--applied-at", "2026-11-03T07:00:00Z")  # signed after the first one's
+    assert f"Bandwidth-Previous-Record: {first}" in h.git("notes", "--ref=bandwidth", "show", merge)
+
+    def audit_and_gate() -> tuple[str, subprocess.CompletedProcess]:
+        audit = subprocess.run([BANDWIDTH, "audit"], cwd=repo.path, capture_output=True, text=True, timeout=60, check=True)
+        gate = subprocess.run([BANDWIDTH, "gate"], cwd=repo.path, capture_output=True, text=True, timeout=60, check=False)
+        return audit.stderr, gate
+
+    warnings, gate = audit_and_gate()
+    assert "rewritten" not in warnings and gate.returncode == 0, warnings + gate.stdout
+    rewritten = f"the record on {first[:12]}, named by the signed record on {merge[:12]}, is gone or no longer verifies"
+    h.git("notes", "--ref=bandwidth", "remove", first)  # deleted
+    warnings, gate = audit_and_gate()
+    assert f"refs/notes/bandwidth was rewritten: {rewritten}" in warnings
+    assert gate.returncode == 1 and f"its record names the record on {first[:12]}, which is gone or no longer verifies" in gate.stdout
+    note(h, first, "Bandwidth-Applied: 2026-11-02T02:00:00Z success\n")  # replaced by one that does not verify
+    warnings, gate = audit_and_gate()
+    assert rewritten in warnings and gate.returncode == 1

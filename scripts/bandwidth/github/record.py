@@ -30,7 +30,7 @@ import sys
 from bandwidth import gitread
 from bandwidth.errors import UsageError
 from bandwidth.github import approvals
-from bandwidth.history import disposition, signature
+from bandwidth.history import chain, disposition, signature
 
 BOT = "github-actions[bot]"  # the login of the workflows' token: the only author of the availability comment
 AVAILABILITY_MARKER = "<!-- bandwidth-availability -->"
@@ -152,6 +152,9 @@ def run(args) -> int:
         record.applied_at, record.applied = args.applied_at, args.applied_result
     if args.emergency_by is not None or args.emergency_reason is not None:
         record.emergency = _emergency(args, sha)
+    if args.sign_key is not None:  # the link a rewritten refs/notes/bandwidth breaks (history.chain)
+        verifier = signature.Verifier(gitread.file_at(args.repo, sha, signature.ALLOWED_SIGNERS))
+        record.previous_record = chain.previous_verified(args.repo, sha, gitread.notes(args.repo), verifier)
     try:
         trailers = record.trailers()
     except ValueError as exc:  # e.g. a role name in disposition.yml that the trailer format cannot carry

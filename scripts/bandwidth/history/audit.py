@@ -10,7 +10,7 @@ import sys
 from bandwidth import gitread
 from bandwidth.errors import UsageError
 from bandwidth.escape import printable
-from bandwidth.history import history
+from bandwidth.history import chain, history
 from bandwidth.textid import WITA
 
 # What the text format shows of a created allocation (JSON and CSV carry every field).
@@ -30,6 +30,10 @@ def run(args) -> int:
         print("bandwidth: warning: this clone is shallow: events before its oldest commit are missing (git fetch --unshallow)", file=sys.stderr)
     if walked.events and not any(e.record for e in walked.events):
         print(f"bandwidth: warning: no dispositions recorded ({gitread.NOTES_REF} missing? git fetch origin {gitread.NOTES_REF}:{gitread.NOTES_REF})", file=sys.stderr)
+    first_parent = gitread.text(gitread.git(args.repo, "rev-list", "--first-parent", walked.head)).split()
+    broken = chain.breaks(first_parent, walked.notes, walked.verifier) if walked.verifier else []
+    for line in chain.text(broken):
+        print(f"bandwidth: warning: {line} (a record deleted or replaced on the origin)", file=sys.stderr)
     for sha in walked.unreadable_records:
         print(f"bandwidth: warning: commit {sha[:12]}: unreadable Bandwidth-* trailers ignored", file=sys.stderr)
     FORMATS[args.format](walked, events)

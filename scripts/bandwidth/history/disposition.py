@@ -17,9 +17,13 @@ pastes from `bandwidth record --print` into a squash-merge message). For example
     Bandwidth-Merged-By: dewi-lestari-infra 2026-11-27T05:00:00Z
     Bandwidth-Applied: 2026-11-27T05:04:00Z success
     Bandwidth-Emergency: dewi-lestari-infra 2026-11-27T06:00:00Z gangguan layanan, disposisi menyusul
+    Bandwidth-Previous-Record: 9c41...
 
 Emergency: main applied by a member of the chain's last role without the chain's record (a dispatch of
 the apply workflow with a reason): who, when, why. It covers its commit and every commit before it.
+
+Previous-Record: in a signed note, the nearest earlier commit of main's first-parent history whose record
+verified when this one was signed (history.chain: a record deleted or replaced later breaks that link).
 
 Requested-At (the intake issue opened), Opened-At (the pull request opened), Checked-At (`bandwidth
 check` ran on the approved head) and Availability-At (its form last posted) came later: every key is
@@ -55,6 +59,7 @@ _PATTERNS = {
     "Merged-By": re.compile(f"({LOGIN})(?: ({TIME}))?"),
     "Applied": re.compile(f"({TIME}) (success|failure|cancelled|skipped)"),
     "Emergency": re.compile(f"({LOGIN}) ({TIME}) ([ -~]{{1,200}})"),
+    "Previous-Record": re.compile(r"([0-9a-f]{40}|[0-9a-f]{64})"),
 }
 # Disposition-Missing entries that name no role of the chain: a direct push, and a member's request for changes.
 NO_PULL_REQUEST, CHANGES_REQUESTED = "pull-request", "changes-requested"
@@ -106,6 +111,7 @@ class Disposition:
     applied_at: str | None = None
     applied: str | None = None  # success, failure, ...
     emergency: tuple[str, str, str] | None = None  # (login, time, reason): applied without the chain, by its last role
+    previous_record: str | None = None  # the nearest earlier commit whose record verified when this one was signed
     unreadable: list[str] = field(default_factory=list)  # trailer keys that did not match their pattern
 
     @property
@@ -113,29 +119,21 @@ class Disposition:
         return bool(self.approvals) and not self.missing
 
     def trailers(self) -> str:
-        lines = []
-        if self.pull_request is not None:
-            lines.append(f"Pull-Request: {self.pull_request}")
-        if self.requested_by:
-            lines.append(f"Requested-By: {self.requested_by}")
-        if self.requested_at:
-            lines.append(f"Requested-At: {self.requested_at}")
-        if self.opened_at:
-            lines.append(f"Opened-At: {self.opened_at}")
-        if self.approved_commit:
-            lines.append(f"Approved-Commit: {self.approved_commit}")
+        def optional(*pairs: tuple[str, object]) -> list[str]:
+            return [f"{key}: {value}" for key, value in pairs if value is not None and value != ""]
+
+        lines = optional(
+            ("Pull-Request", self.pull_request), ("Requested-By", self.requested_by), ("Requested-At", self.requested_at),
+            ("Opened-At", self.opened_at), ("Approved-Commit", self.approved_commit),
+        )  # fmt: skip
         lines += [f"Disposition: {a.role} {a.login} {a.time}" for a in self.approvals]
         lines += [f"Disposition-Missing: {role} {why}" for role, why in self.missing]
-        if self.checked_at:
-            lines.append(f"Checked-At: {self.checked_at}")
-        if self.availability_at:
-            lines.append(f"Availability-At: {self.availability_at}")
-        if self.merged_by:
-            lines.append(f"Merged-By: {self.merged_by}" + (f" {self.merged_at}" if self.merged_at else ""))
-        if self.applied_at:
-            lines.append(f"Applied: {self.applied_at} {self.applied or 'success'}")
-        if self.emergency:
-            lines.append("Emergency: " + " ".join(self.emergency))
+        lines += optional(
+            ("Checked-At", self.checked_at), ("Availability-At", self.availability_at),
+            ("Merged-By", self.merged_by and self.merged_by + (f" {self.merged_at}" if self.merged_at else "")),
+            ("Applied", self.applied_at and f"{self.applied_at} {self.applied or 'success'}"),
+            ("Emergency", self.emergency and " ".join(self.emergency)), ("Previous-Record", self.previous_record),
+        )  # fmt: skip
         for line in lines:  # what we write, we must be able to read back
             key, _, value = line.partition(": ")
             if not _match(key, value):
@@ -158,6 +156,7 @@ class Disposition:
             "applied_at": self.applied_at,
             "applied": self.applied,
             "emergency": dict(zip(("login", "time", "reason"), self.emergency, strict=True)) if self.emergency else None,
+            "previous_record": self.previous_record,
         }
 
 
@@ -203,4 +202,6 @@ def parse(message: str) -> Disposition | None:  # noqa: PLR0912 - one branch per
             record.applied_at, record.applied = parts.groups()
         elif key == "Emergency":
             record.emergency = parts.groups()
+        elif key == "Previous-Record":
+            record.previous_record = parts.group(1)
     return record

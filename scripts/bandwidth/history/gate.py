@@ -20,7 +20,7 @@ import yaml
 from bandwidth import gitread
 from bandwidth.escape import code_span
 from bandwidth.escape import markdown as md
-from bandwidth.history import disposition, signature
+from bandwidth.history import chain, disposition, signature
 
 WATCHED = ("allocations/", "inventory/")
 DISPOSITION_FILE = ".github/disposition.yml"
@@ -71,6 +71,16 @@ def decide(root: Path, ref: str = "HEAD") -> Decision:
         if refusal:
             decision.refused.append(refusal)
     decision.refused.reverse()  # oldest first, as they landed
+    # The records judged, and the one it starts from, must still be linked to the records they were signed after.
+    walked = [line.split(" ", 1)[0] for line in history]
+    upto = walked.index(decision.since) + 1 if decision.since else len(walked)
+    subjects = dict(line.partition(" ")[::2] for line in history)
+    for link in chain.breaks(walked[:upto], notes, verifier):
+        decision.refused.append(Refusal(
+            link.commit, subjects.get(link.commit, ""),
+            f"its record names the record on {link.previous[:12]}, which is gone or no longer verifies: {gitread.NOTES_REF} was rewritten",
+            f"catatannya merujuk catatan pada commit {link.previous[:12]} yang hilang atau berubah: {gitread.NOTES_REF} ditulis ulang",
+        ))  # fmt: skip
     return decision
 
 

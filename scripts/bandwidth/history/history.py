@@ -89,6 +89,8 @@ class History:
     events: list[Event]
     shallow: bool = False
     unreadable_records: list[str] = field(default_factory=list)  # commits whose recorded disposition had bad trailers
+    notes: dict[str, str] = field(default_factory=dict, repr=False)  # commit -> its note under refs/notes/bandwidth
+    verifier: signature.Verifier | None = field(default=None, repr=False)
 
 
 def _is_request(path: str | None) -> bool:
@@ -233,7 +235,7 @@ def walk(root: Path, ref: str = "HEAD") -> History:  # noqa: PLR0912, PLR0915 - 
 
     notes = gitread.notes(root)
     verifier = signature.Verifier(gitread.file_at(root, head, signature.ALLOWED_SIGNERS))  # the signers main trusts at `ref`
-    history = History(head, [], shallow=bool(boundary))
+    history = History(head, [], shallow=bool(boundary), notes=notes, verifier=verifier)
     branch_authors = BranchAuthors(root, head, {sha for sha, cs in changes if cs and sha in commits and len(commits[sha].parents) > 1})
     lineage_of: dict[str, int] = {}  # current path -> lineage
     ids_of: dict[int, set] = {}
