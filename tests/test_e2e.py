@@ -266,6 +266,9 @@ def test_race_main_over_capacity_is_not_applied_and_an_issue_names_who_must_act(
     note = github.git("notes", "--ref=refs/notes/bandwidth", "show", after)
     assert f"Bandwidth-Pull-Request: {two}" in note and "Bandwidth-Applied" not in note, note
     assert f"Bandwidth-Requested-At: {github.issues[intake]['created_at']}" in note, note  # the intake issue's time
+    # It names the signed record before it (the seed's applied record): a rewritten notes ref breaks that link.
+    previous = re.search(r"^Bandwidth-Previous-Record: ([0-9a-f]{40})$", note, re.M)
+    assert previous and "Bandwidth-Applied:" in github.git("notes", "--ref=refs/notes/bandwidth", "show", previous.group(1)), note
 
     issues = [i for i in github.issues.values() if "pull_request" not in i and i["number"] != intake]
     assert len(issues) == 1, issues
