@@ -97,7 +97,7 @@ github-lint: setup ## workflows and issue form: actionlint, zizmor (no findings)
 	$(BIN)/actionlint
 	$(BIN)/zizmor --offline --no-progress .github/workflows
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
-	$(BIN)/check-jsonschema --builtin-schema vendor.github-issue-forms .github/ISSUE_TEMPLATE/permohonan-bandwidth.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-issue-forms .github/ISSUE_TEMPLATE/*-bandwidth.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-issue-config .github/ISSUE_TEMPLATE/config.yml
 
 pytest: setup

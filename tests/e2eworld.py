@@ -52,10 +52,10 @@ def request_yaml(request_id: str, gateway: str, uplink: str, subnet: str, guaran
     return "\n".join(lines) + "\n"
 
 
-def issue_body(answers: dict) -> str:
+def issue_body(answers: dict, form: Path = FORM) -> str:
     """The body GitHub writes for a submitted issue form: one `### label` section per field."""
-    form = yaml.safe_load(FORM.read_text(encoding="utf-8"))
-    labels = {item["id"]: item["attributes"]["label"] for item in form["body"] if item.get("id")}
+    items = yaml.safe_load(form.read_text(encoding="utf-8"))["body"]
+    labels = {item["id"]: item["attributes"]["label"] for item in items if item.get("id")}
     return "".join(f"### {labels[key]}\n\n{value}\n\n" for key, value in answers.items())
 
 

@@ -108,6 +108,47 @@ def test_request_a_bad_field_gets_a_comment_naming_it_in_plain_characters(world:
     assert "&#" not in body and "&amp;" not in body  # plain characters, in the e-mail too
 
 
+def test_request_the_change_forms_become_pull_requests_that_change_or_remove_the_file(world: World):
+    """Perubahan changes the agency's file, Pengembalian (cabut sekarang) removes it, and a form naming another
+    agency's allocation gets a comment: through the same intake workflow, told apart by the form's label."""
+    github = world.github
+    templates = ROOT / ".github/ISSUE_TEMPLATE"
+    path = "allocations/gw-samarinda/BW-2026-0001.yaml"
+    common = {
+        "id": "BW-2026-0001", "agency": "Dinas Kesehatan Provinsi Kalimantan Timur", "letter_number": "440/2345/DINKES-XII/2026",
+        "letter_date": today().isoformat(), "contact_name": "Budi Santoso", "contact_email": "budi.santoso@example.go.id",
+    }  # fmt: skip
+    change = issue_body({**common, "download_max": "120", "reason": "SIMRS baru"}, templates / "perubahan-bandwidth.yml")
+    number = github.open_issue("Perubahan Bandwidth: BW-2026-0001", change, "budi-santoso", ["perubahan-bandwidth"])
+    run = world.run("issues", github.issues_event(number), "issue-intake.yml")
+    assert run.jobs() == {"read": "success", "write": "success"}, run.text()
+    pull = next(p for p in github.pulls.values() if p["head"]["ref"] == f"permohonan/issue-{number}")
+    assert pull["title"] == f"Perubahan bandwidth BW-2026-0001 (issue #{number})" and f"Closes #{number}" in pull["body"]
+    head = github.ref(f"refs/heads/permohonan/issue-{number}")
+    assert github.git("diff", "--name-status", "refs/heads/main", head).split() == ["M", path]
+    text = world.file_on(head, path)
+    assert "download: {guaranteed_mbps: 50, max_mbps: 120}" in text and "number: 440/2345/DINKES-XII/2026" in text and "github: budi-santoso" in text
+
+    give_back = issue_body({**common, "letter_number": "440/2346/DINKES-XII/2026", "how": "Cabut sekarang", "reason": "Layanan pindah"}, templates / "pengembalian-bandwidth.yml")
+    number = github.open_issue("Pengembalian Bandwidth: BW-2026-0001", give_back, "budi-santoso", ["pengembalian-bandwidth"])
+    run = world.run("issues", github.issues_event(number), "issue-intake.yml")
+    assert run.jobs() == {"read": "success", "write": "success"}, run.text()
+    pull = next(p for p in github.pulls.values() if p["head"]["ref"] == f"permohonan/issue-{number}")
+    assert pull["title"] == f"Pengembalian bandwidth BW-2026-0001 (issue #{number})" and "dihapus" in pull["body"]
+    assert github.git("diff", "--name-status", "refs/heads/main", github.ref(f"refs/heads/permohonan/issue-{number}")).split() == ["D", path]
+
+    # Another agency's allocation: a comment naming the field, no branch; and two forms' labels on one issue: nothing at all.
+    pushes = len(github.pushes)
+    number = github.open_issue("Perubahan Bandwidth: BW-2026-0002", change.replace("BW-2026-0001", "BW-2026-0002"), "budi-santoso", ["perubahan-bandwidth"])
+    run = world.run("issues", github.issues_event(number), "issue-intake.yml")
+    assert run.jobs() == {"read": "success", "write": "success"}, run.text()
+    comments = github.comments_on(number)
+    assert len(comments) == 1 and "tercatat atas nama instansi lain" in comments[0]["body"] and len(github.pushes) == pushes
+    number = github.open_issue("Perubahan Bandwidth", change, "budi-santoso", ["perubahan-bandwidth", "pengembalian-bandwidth"])
+    run = world.run("issues", github.issues_event(number), "issue-intake.yml")
+    assert run.jobs().get("read") == "failure" and not github.comments_on(number) and len(github.pushes) == pushes, run.text()
+
+
 # ---- 2. availability: the pull request's check and its sticky comment ----
 
 

@@ -138,6 +138,24 @@ def test_issue_form_asks_for_every_field_of_a_request_file():
     assert load(GITHUB / "ISSUE_TEMPLATE/config.yml")["blank_issues_enabled"] is False
 
 
+@pytest.mark.parametrize(
+    ("name", "required"),
+    [("perubahan-bandwidth", ["reason"]), ("perpanjangan-bandwidth", ["end", "reason"]), ("pengembalian-bandwidth", ["how", "reason"])],
+)
+def test_each_change_form_names_the_allocation_the_agency_and_a_new_letter(name: str, required: list[str]):
+    form = load(GITHUB / f"ISSUE_TEMPLATE/{name}.yml")
+    assert form["labels"] == [name]  # the label is how the intake workflow knows the form
+    fields = {item["id"]: item for item in form["body"] if "id" in item}
+    labels = [item["attributes"]["label"] for item in fields.values()]
+    assert len(labels) == len(set(labels)), "labels are how from-issue finds the answers: they must be unique"
+    common = ["id", "agency", "letter_number", "letter_date", "contact_name", "contact_email"]
+    assert [f for f, item in fields.items() if item.get("validations", {}).get("required")] == common + required
+    if name == "perubahan-bandwidth":  # the dropdowns start with "(tidak berubah)", then what inventory/production has
+        gateways = load(ROOT / "inventory/production/hosts.yml")["all"]["children"]["gateways"]["hosts"]
+        assert fields["gateway"]["attributes"]["options"] == ["(tidak berubah)", *gateways]
+        assert fields["uplink"]["attributes"]["options"][0] == fields["priority"]["attributes"]["options"][0] == "(tidak berubah)"
+
+
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_every_github_url_comes_from_the_run_and_no_graphql(path: Path):
     """github.com, GitHub Enterprise Server and the e2e harness alike: URLs from GITHUB_SERVER_URL/GITHUB_API_URL, REST only."""

@@ -48,7 +48,7 @@ def test_form_body_becomes_a_valid_request(form_repo: Repo):
     form_repo.write("issue.md", body(ANSWERS))
     done = form_repo.run("from-issue", "--body-file", "issue.md", "--github", "lina-m", "--today", "2026-11-28", today=None)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.strip() == "allocations/gw-a/BW-2026-0001.yaml"
+    assert done.stdout.strip() == "write allocations/gw-a/BW-2026-0001.yaml"
     text = (form_repo.path / "allocations/gw-a/BW-2026-0001.yaml").read_text()
     assert "download: {guaranteed_mbps: 12.5, max_mbps: 25}\n" in text and "github: lina-m" in text and "end:" not in text
     assert form_repo.check().returncode == 0

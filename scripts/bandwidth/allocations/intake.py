@@ -1,7 +1,8 @@
-"""`bandwidth from-issue`: a submitted issue form (SOP step 1) becomes a request file.
+"""`bandwidth from-issue`: a submitted issue form (SOP step 1) becomes a request file, or a change to one.
 
-The form is `.github/ISSUE_TEMPLATE/permohonan-bandwidth.yml`; GitHub writes its answers into
-the issue body as `### <label>` sections. Each answer is checked as the file would be: a bad
+The forms are `.github/ISSUE_TEMPLATE/<form>.yml`: permohonan-bandwidth (a new allocation, here) and
+perubahan-, perpanjangan- and pengembalian-bandwidth (an existing one: intake_change). GitHub writes the
+answers into the issue body as `### <label>` sections. Each answer is checked as the file would be: a bad
 answer gets a message in Bahasa Indonesia naming the field, never a broken file. The message is
 posted as an issue comment: what it quotes from the form or the check stands in code spans, so it
 reads the same on the page and in the notification e-mail (no HTML entities such as `&#58;`).
@@ -15,11 +16,15 @@ from pathlib import Path
 
 import yaml
 
+from bandwidth.allocations import intake_change
 from bandwidth.allocations.loader import REQUEST_SUFFIX
 from bandwidth.errors import UsageError
 from bandwidth.escape import code_span, plain
 
-FORM = Path(".github/ISSUE_TEMPLATE/permohonan-bandwidth.yml")
+NEW_FORM = "permohonan-bandwidth"
+FORMS = (NEW_FORM, *intake_change.HANDLERS)  # the form's name is its file's and its label's
+# The fields each change form must have, beside intake_change.COMMON.
+REQUIRED = {"perubahan-bandwidth": ("reason",), "perpanjangan-bandwidth": ("end", "reason"), "pengembalian-bandwidth": ("how", "reason")}
 NO_RESPONSE = "_No response_"
 # Form field id -> the key of the request file it fills (for naming the field in messages).
 KEYS = {
@@ -29,12 +34,16 @@ KEYS = {
 }  # fmt: skip
 
 
-def form_labels(repo: Path) -> dict[str, str]:
+def form_path(name: str) -> Path:
+    return Path(f".github/ISSUE_TEMPLATE/{name}.yml")
+
+
+def form_labels(repo: Path, name: str = NEW_FORM) -> dict[str, str]:
     """label -> field id, from the issue form itself."""
     try:
-        form = yaml.safe_load((repo / FORM).read_text(encoding="utf-8"))
+        form = yaml.safe_load((repo / form_path(name)).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise UsageError(f"{FORM}: cannot read the issue form: {exc}") from None
+        raise UsageError(f"{form_path(name)}: cannot read the issue form: {exc}") from None
     return {item["attributes"]["label"].strip(): item["id"] for item in form.get("body", []) if item.get("id") and "attributes" in item}
 
 
@@ -53,10 +62,12 @@ def run(args) -> int:
     from bandwidth.allocations.checker import CheckOptions, local_today, run_check
 
     repo = args.repo
-    labels = form_labels(repo)
+    labels = form_labels(repo, args.form)
     names = {v: k for k, v in labels.items()}
     body = Path(args.body_file).read_text(encoding="utf-8") if args.body_file != "-" else sys.stdin.read()
     answers = parse_body(body, labels)
+    if args.form != NEW_FORM:
+        return _change(args, answers, names)
     problems: list[str] = []
     required = [f for f in KEYS if f != "end"]
     for field in required:
@@ -96,15 +107,61 @@ def run(args) -> int:
         path.unlink()
         if not any(path.parent.iterdir()):
             path.parent.rmdir()
-        key_of_line = {n: line.split(":", 1)[0] for n, line in enumerate(content.splitlines(), 1)}
-        messages = []
-        for problem in mine:
-            key = key_of_line.get(problem.line, "")
-            fields = [names.get(f, f) for f, k in KEYS.items() if k == key] or [key]
-            messages.append(f"Kolom «{plain(' / '.join(fields))}» tidak valid: {code_span(problem.message)}")
-        return _refuse(messages)
-    print(rel)
+        return _refuse(_field_messages(mine, content, names))
+    print(f"write {rel}")
     return 0
+
+
+def _change(args, answers: dict[str, str], names: dict[str, str]) -> int:
+    """A form about an existing allocation: the file written or removed, checked; or the message."""
+    from bandwidth.allocations.checker import CheckOptions, local_today, run_check
+
+    missing = [f for f in (*intake_change.COMMON, *REQUIRED[args.form]) if f not in answers]
+    if missing:
+        return _refuse([f"Kolom «{plain(names.get(f, f))}» belum diisi." for f in missing])
+    today = args.today or local_today()
+    try:
+        outcome = intake_change.apply(args.repo, args.form, answers, names, args.github, today)
+    except intake_change.Refused as refused:
+        return _refuse(refused.messages)
+    if outcome.write is None:
+        (args.repo / outcome.remove).unlink()
+        print(f"remove {outcome.remove}")
+        return 0
+    content = outcome.values["content"]
+    removed = (args.repo / outcome.remove).read_bytes() if outcome.remove else None
+    target = args.repo / outcome.write
+    before = target.read_bytes() if target.exists() else None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(content, encoding="utf-8")
+    if outcome.remove:
+        (args.repo / outcome.remove).unlink()
+    mine = [p for p in run_check(CheckOptions(root=args.repo, today=today)).errors if p.path == outcome.write]
+    if mine:  # put the tree back as it was: the message says why
+        if before is None:
+            target.unlink()
+            if not any(target.parent.iterdir()):
+                target.parent.rmdir()
+        else:
+            target.write_bytes(before)
+        if removed is not None:
+            (args.repo / outcome.remove).write_bytes(removed)
+        return _refuse(_field_messages(mine, content, names))
+    if outcome.remove:
+        print(f"remove {outcome.remove}")
+    print(f"write {outcome.write}")
+    return 0
+
+
+def _field_messages(problems, content: str, names: dict[str, str]) -> list[str]:
+    """One message per problem of the written file, naming the form's field of its line."""
+    key_of_line = {n: line.split(":", 1)[0] for n, line in enumerate(content.splitlines(), 1)}
+    messages = []
+    for problem in problems:
+        key = key_of_line.get(problem.line, "")
+        fields = [names[f] for f, k in KEYS.items() if k == key and f in names] or [key]
+        messages.append(f"Kolom «{plain(' / '.join(fields))}» tidak valid: {code_span(problem.message)}")
+    return messages
 
 
 def _refuse(messages: list[str]) -> int:
