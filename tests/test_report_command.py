@@ -329,3 +329,60 @@ def test_a_measurement_too_short_to_judge_is_refused(repo: Repo, command: str, s
     """One second leaves half a second after iperf3's warm-up: too short to judge a rate within 3 %, so never run."""
     done = repo.run(command, f"--seconds={seconds}")
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_a_change_of_an_existing_allocation_is_reported_and_lettered_as_a_change(planned: Repo):
+    """Perubahan / Perpanjangan: the report and the letter say what changed, before and after, not a new allocation."""
+    planned.request("BW-2026-0001", "gw-a", download="{guaranteed_mbps: 10, max_mbps: 30}", end="2027-06-30", letter="{number: 002/UJI/2026, date: 2026-11-25}")
+    planned.git("commit", "-qam", "Perubahan bandwidth BW-2026-0001")
+    assert planned.run("render", "--output-dir", ".plans").returncode == 0
+    write_records(planned, gw_a=record("gw-a", differences=[difference("BW-2026-0001"), difference("BW-2026-0002")]), gw_b=record("gw-b"))
+    done, data, files = report(planned)
+    assert "Traceback" not in done.stderr, done.stderr
+    changed, new = (next(a for a in valid(data)["allocations"] if a["id"] == i) for i in ("BW-2026-0001", "BW-2026-0002"))
+    assert changed["request"] == {
+        "kind": "change",
+        "changes": [{"field": "download.max_mbps", "old": 20, "new": 30}, {"field": "end", "old": None, "new": "2027-06-30"}],
+    }
+    assert new["request"] == {"kind": "new", "changes": []}
+    markdown = files["report.md"].read_text(encoding="utf-8")
+    assert "### Perubahan alokasi\n\n- BW-2026-0001 (Dinas Uji Coba Provinsi Kalimantan Timur): Unduh maksimum 20 Mbit/s → 30 Mbit/s; Tanggal berakhir tanpa batas → 30 Juni 2027\n" in markdown
+    assert "BW-2026-0002 (" not in markdown.split("### Perubahan alokasi")[1].split("\n\n")[1]  # a new allocation is not a change
+    html = files["report.html"].read_text(encoding="utf-8")
+    assert "<h2>Perubahan alokasi</h2>" in html and "<td>Unduh maksimum</td><td>20 Mbit/s</td><td>30 Mbit/s</td>" in html
+    letter = docx_text(files["Laporan_Penyelesaian_Tugas_BW-2026-0001.docx"])
+    assert "Laporan Penyelesaian Perubahan Alokasi Bandwidth" in letter
+    assert "Nomor 002/UJI/2026 tanggal 25 November 2026 perihal permohonan perubahan alokasi bandwidth BW-2026-0001" in letter
+    assert "Rincian\nSemula\nMenjadi\nUnduh maksimum\n20 Mbit/s\n30 Mbit/s\nTanggal berakhir\ntanpa batas\n30 Juni 2027" in letter
+    assert "Rincian alokasi setelah perubahan:" in letter
+    other = docx_text(files["Laporan_Penyelesaian_Tugas_BW-2026-0002.docx"])
+    assert "Laporan Penyelesaian Penyediaan Bandwidth" in other and "perubahan" not in other.lower().split("pelaksanaan menurut sop")[0]
+
+
+def test_an_allocation_given_back_is_reported_as_removed_with_its_letter(planned: Repo):
+    """Pengembalian, cabut sekarang: the file is gone, so the report takes what it was from git, and writes its letter."""
+    (planned.path / "allocations/gw-a/BW-2026-0002.yaml").unlink()
+    planned.git("commit", "-qam", "Pengembalian bandwidth BW-2026-0002")
+    assert planned.run("render", "--output-dir", ".plans").returncode == 0
+    write_records(planned, gw_a=record("gw-a", differences=[difference("BW-2026-0002")]), gw_b=record("gw-b"))
+    done, data, files = report(planned)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert [a["id"] for a in valid(data)["allocations"]] == ["BW-2026-0001", "BW-2026-0003"]
+    (removed,) = data["removed"]
+    assert removed["id"] == "BW-2026-0002" and removed["gateway"] == "gw-a" and removed["applied"] == TIME
+    assert removed["download"] == {"guaranteed_mbps": 10.0, "max_mbps": 20.0} and removed["letter"]["number"] == "001/UJI/2026"
+    said = "dicabut dari gw-a / isp-a pada 1 Desember 2026 pukul 14.00 WITA (unduh 10 / 20, unggah 5 / 10 Mbit/s)"
+    markdown = files["report.md"].read_text(encoding="utf-8")
+    assert f"### Alokasi dicabut\n\n- BW-2026-0002 (Dinas Uji Coba Provinsi Kalimantan Timur): {said}\n" in markdown
+    assert "`Laporan_Penyelesaian_Tugas_BW-2026-0002.docx`" in markdown
+    assert "<h2>Alokasi dicabut</h2>" in files["report.html"].read_text(encoding="utf-8")
+    letter = docx_text(files["Laporan_Penyelesaian_Tugas_BW-2026-0002.docx"])
+    assert (
+        "Laporan Penyelesaian Pengembalian Alokasi Bandwidth" in letter
+        and f"perihal pengembalian alokasi bandwidth BW-2026-0002, dengan hormat kami sampaikan bahwa alokasi tersebut {said}." in letter
+    )
+    assert "Tembusan: Penguji (Pengguna Bandwidth)" in letter
+    # The next run (nothing removed by its commit) does not report it again.
+    planned.git("commit", "-q", "--allow-empty", "-m", "Dokumentasi")
+    _done, data, _files = report(planned)
+    assert valid(data)["removed"] == []

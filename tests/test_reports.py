@@ -91,6 +91,8 @@ def hostile() -> dict:
             purpose="Baris satu\nBaris dua <b>tebal</b> @octocat\x07",
             letter={"number": "001/<i>X</i>/2026", "date": "2026-11-20"},
             contact={"name": "Lina @octocat\u202eMarlina", "email": "lina@example.go.id", "github": "lina-m"},
+            # An earlier version of the file held anything: its values are shown, never rendered.
+            request={"kind": "change", "changes": [{"field": "subnets", "old": ["<b>lama</b> @octocat [a](http://evil)"], "new": ["198.18.1.0/24"]}]},
         )
     )
     return report
@@ -317,7 +319,10 @@ def test_hostile_text_shows_literally_everywhere(tmp_path: Path):
     row = next(line for line in text.splitlines() if line.startswith("| BW-2026-0005"))
     assert row.count(" | ") == 8  # no cell split by the text
 
+    assert "- BW-2026-0005 (" in text and "Subnet &lt;b&gt;lama&lt;/b&gt; &#64;octocat \\[a\\](http&#58;//evil) → 198.18.1.0/24" in text
+
     html = files["report.html"].read_text(encoding="utf-8")
+    assert "<td>Subnet</td><td>&lt;b&gt;lama&lt;/b&gt; @octocat [a](http&#58;//evil)</td><td>198.18.1.0/24</td>" in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; **x** @octocat [a](http&#58;//evil)" in html
     assert "<script" not in html and "<b>tebal" not in html and "<i>X" not in html and "http://" not in html
     assert "Baris satu\\u000aBaris dua &lt;b&gt;tebal&lt;/b&gt;" in html
@@ -328,6 +333,7 @@ def test_hostile_text_shows_literally_everywhere(tmp_path: Path):
     assert "untuk keperluan Baris satu Baris dua <b>tebal</b> @octocat," in letter  # the newline and the bell are gone
     assert "Tembusan: Lina @octocatMarlina (Pengguna Bandwidth)" in letter  # no bidi override
     assert "\x07" not in letter and "\u202e" not in letter
+    assert "Subnet\n<b>lama</b> @octocat [a](http://evil)\n198.18.1.0/24" in letter  # a letter is no markup: shown as written
 
 
 @pytest.mark.parametrize("make", [sample, wired])

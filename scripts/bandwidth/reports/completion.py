@@ -21,6 +21,7 @@ approved head and its form was posted, and the merge. `copied` stays null here: 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,10 @@ from bandwidth.reports.report_data import TOLERANCE
 from bandwidth.shaping.plan import PlanFolder
 
 MAX_REASON = 2000  # the schema's text
+# The fields of a request file a change is reported by, in this order (history.flatten's names).
+CHANGE_FIELDS = (
+    "gateway", "uplink", "subnets", "download.guaranteed_mbps", "download.max_mbps", "upload.guaranteed_mbps", "upload.max_mbps", "priority", "start", "end",
+)  # fmt: skip
 
 
 @dataclass
@@ -154,6 +159,54 @@ def _dispositions(record: disposition.Disposition | None, chain: list[str]) -> l
     return [found[role] for role in chain if role in found] + [entry for role, entry in found.items() if role not in chain]
 
 
+def _value(value):
+    """A field's value as the report holds it: a string, a number, a list of strings, or null; anything else as text."""
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, str):
+        return value[:MAX_REASON]
+    if isinstance(value, list) and len(value) <= 64 and all(isinstance(v, str) and len(v) <= 200 for v in value):
+        return value
+    return printable(str(value))[:MAX_REASON]
+
+
+def _request(event) -> dict:
+    """What the merge that last changed the allocation did: a new one, or a change of an existing one (each field before and after)."""
+    if event is None or event.action != "changed":
+        return {"kind": "new", "changes": []}
+    by_field = {c["field"]: c for c in event.changes}
+    return {"kind": "change", "changes": [{"field": f, "old": _value(by_field[f]["old"]), "new": _value(by_field[f]["new"])} for f in CHANGE_FIELDS if f in by_field]}
+
+
+def _text(value) -> str | None:
+    """A field of an old version as the schema's text (at most MAX_REASON characters): anything else becomes text."""
+    return None if value is None else (value if isinstance(value, str) else printable(str(value)))[:MAX_REASON]
+
+
+def _mbps(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _removed(landed: dict, present: set, commit: str, records: dict, unapplied: set) -> list[dict]:
+    """The allocations the commit applied removed (Pengembalian / Pencabutan), from the file's last version."""
+    removed = []
+    for request_id, event in sorted(landed.items()):
+        if request_id in present or event.action != "removed" or event.commit != commit or not re.fullmatch(r"BW-[0-9]{4}-[0-9]{4}", request_id):
+            continue
+        old = {c["field"]: c["old"] for c in event.changes}
+        gateway = _text(old.get("gateway")) or event.path.split("/")[-2]
+        applied = records.get(gateway, {}).get("time") if gateway in records and gateway not in unapplied else None
+        removed.append({
+            "id": request_id, "gateway": gateway, "uplink": _text(old.get("uplink")), "agency": _text(old.get("agency")),
+            "letter": {"number": _text(old.get("letter.number")), "date": _text(old.get("letter.date"))},
+            "contact": {"name": _text(old.get("contact.name")), "email": _text(old.get("contact.email")), "github": _text(old.get("contact.github"))},
+            "download": {"guaranteed_mbps": _mbps(old.get("download.guaranteed_mbps")), "max_mbps": _mbps(old.get("download.max_mbps"))},
+            "upload": {"guaranteed_mbps": _mbps(old.get("upload.guaranteed_mbps")), "max_mbps": _mbps(old.get("upload.max_mbps"))},
+            "applied": applied, "pull_request": event.pull_request,
+        })  # fmt: skip
+    return removed
+
+
 def _commit_time(repo: Path, sha: str | None) -> str | None:
     """The committer date of a commit, when the repository has it (the approved head of a squash merge it may not)."""
     if not sha:
@@ -224,6 +277,7 @@ def build(options: ReportOptions, result: CheckResult) -> dict:
         else:
             entry["verdict"] = report_data.verdict(entry, TOLERANCE)
         event = landed.get(a.id)
+        entry["request"] = _request(event)
         record = event.record if event else None
         committed = _first_commit(options.repo, a.path)
         entry["timeline"] = {
@@ -263,8 +317,9 @@ def build(options: ReportOptions, result: CheckResult) -> dict:
             "changed": bool(record.get("changed")), "commands": [d["difference"] for d in record.get("differences", [])], "uplinks": uplinks,
         })  # fmt: skip
 
+    commit = _git(options.repo, "rev-parse", "HEAD") or "0" * 40
     return {
-        "commit": (commit := _git(options.repo, "rev-parse", "HEAD") or "0" * 40),
+        "commit": commit,
         # Applied without the chain's record, by its last role, and why (a verified Bandwidth-Emergency note): said in every format.
         "emergency": _emergency(options.repo, commit),
         "started": started,
@@ -274,6 +329,8 @@ def build(options: ReportOptions, result: CheckResult) -> dict:
         "gateways": gateways,
         "drift": drift,
         "allocations": allocations,
+        # Given back and removed now (Pengembalian / Pencabutan): each gets its letter too.
+        "removed": _removed(landed, {a.id for a in result.allocations}, commit, applied, unapplied),
     }
 
 

@@ -23,6 +23,8 @@ from bandwidth.textid import ARAH, WITA, tanggal
 SENDER = "Bidang Teknologi Informasi dan Komunikasi"
 SUBJECT = "Laporan Penyelesaian Penyediaan Bandwidth"
 SUBJECT_NOT_APPLIED = "Laporan Penyediaan Bandwidth: Konfigurasi Belum Diterapkan"
+SUBJECT_CHANGE = "Laporan Penyelesaian Perubahan Alokasi Bandwidth"
+SUBJECT_REMOVED = "Laporan Penyelesaian Pengembalian Alokasi Bandwidth"
 MAX_REASON = 300  # characters of the apply's error in the letter
 NOTE_FIGURES = "Angka dalam Mbit/s. Terukur: alokasi ini sendiri (dual-stack: IPv4 dan IPv6 sekaligus, lalu tiap keluarga alamat sendiri); bersama: semua alokasi pada uplink yang sama sekaligus."
 _NOT_IN_XML = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069\ufeff\ufffe\uffff\ud800-\udfff]")
@@ -50,26 +52,12 @@ def build(report: dict, allocation: dict):  # noqa: PLR0912, PLR0915 - the lette
     # The letter of an allocation whose gateway the apply did not configure never says that the bandwidth is there.
     unapplied = allocation["verdict"] == "not_applied"
 
-    for text, size in (("PEMERINTAH PROVINSI KALIMANTAN TIMUR", 13), ("DINAS KOMUNIKASI DAN INFORMATIKA", 13), (SENDER, 12)):
-        paragraph = _paragraph(document, text, bold=True, size=size, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
-    _bottom_border(paragraph)
-    _paragraph(document, f"Samarinda, {tanggal(finished.date())}", align=WD_ALIGN_PARAGRAPH.RIGHT, before=10)
-
-    heading = document.add_table(rows=0, cols=3)
-    for label, value in (("Nomor", "............................"), ("Sifat", "Biasa"), ("Lampiran", "-"), ("Perihal", _subject(allocation))):
-        cells = heading.add_row().cells
-        for cell, text, width in zip(cells, (label, ":", value), (Cm(2.5), Cm(0.5), Cm(12)), strict=True):
-            cell.width = width
-            _cell(cell, text, size=11, bold=label == "Perihal" and text == value)
-
-    _paragraph(document, "", after=0)
-    _paragraph(document, f"Yth. {plain(allocation.get('agency', '-'))}", after=0)
-    _paragraph(document, "di-", after=0)
-    _paragraph(document, "Tempat", indent=Cm(1))
+    _opening(document, finished, _subject(allocation), allocation.get("agency") or "-")
 
     body = _paragraph(document, "Menindaklanjuti Surat Saudara Nomor ", align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=8)
     body.add_run(plain(letter.get("number", "-")))
-    body.add_run(f" tanggal {report_text.letter_date(allocation)} perihal permohonan penyediaan bandwidth")
+    changes = report_text.change_rows(allocation)  # an existing allocation changed: the letter says what changed
+    body.add_run(f" tanggal {report_text.letter_date(allocation)} perihal permohonan " + ("perubahan alokasi bandwidth " + allocation["id"] if changes else "penyediaan bandwidth"))
     if allocation.get("purpose"):
         body.add_run(" untuk keperluan ")
         body.add_run(plain(allocation["purpose"]))
@@ -77,10 +65,15 @@ def build(report: dict, allocation: dict):  # noqa: PLR0912, PLR0915 - the lette
         body.add_run(", dengan hormat kami sampaikan bahwa konfigurasi penyediaan bandwidth tersebut pada gateway ")
         body.add_run(plain(allocation["gateway"]))
         body.add_run(" belum berhasil diterapkan, sehingga bandwidth tersebut belum dapat kami nyatakan tersedia. Rincian permohonan sebagai berikut:")
+    elif changes:
+        body.add_run(", dengan hormat kami sampaikan bahwa perubahan tersebut telah dikonfigurasi pada gateway jaringan Pemerintah Provinsi Kalimantan Timur sebagai berikut:")
     else:
         body.add_run(
             ", dengan hormat kami sampaikan bahwa penyediaan bandwidth tersebut telah dikonfigurasi pada gateway jaringan Pemerintah Provinsi Kalimantan Timur dengan rincian sebagai berikut:"
         )
+    if changes:
+        _change_table(document, changes)
+        _paragraph(document, "Rincian alokasi setelah perubahan:", before=8)
 
     timeline = allocation.get("timeline") or {}
     rows = [
@@ -141,11 +134,56 @@ def build(report: dict, allocation: dict):  # noqa: PLR0912, PLR0915 - the lette
         total = (report_text.moment(report["finished"]) - requested).total_seconds()
         _paragraph(document, f"Waktu penyelesaian seluruhnya sejak permohonan diajukan: {report_text.durasi(total)} (Mutu Baku 2-4 hari kerja).", size=10)
 
+    _closing(document, contact.get("name") or "-")
+    return document
+
+
+def render_removed(report: dict, item: dict) -> bytes:
+    """The letter for an allocation given back and removed (Pengembalian / Pencabutan)."""
+    document = Document()
+    _setup(document, report, item | {"verdict": "removed"})
+    letter, contact = item.get("letter") or {}, item.get("contact") or {}
+    _opening(document, report_text.moment(report["finished"]).astimezone(WITA), SUBJECT_REMOVED, item.get("agency") or "-")
+    body = _paragraph(document, "Menindaklanjuti Surat Saudara Nomor ", align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=8)
+    body.add_run(plain(letter.get("number") or "-"))
+    body.add_run(f" tanggal {report_text.letter_date(item)} perihal pengembalian alokasi bandwidth {item['id']}, dengan hormat kami sampaikan bahwa alokasi tersebut ")
+    body.add_run(plain(report_text.removed_text(item)))
+    if item.get("applied"):
+        body.add_run(". Kapasitas yang dijamin untuk alokasi tersebut kembali tersedia untuk dialokasikan.")
+    else:
+        body.add_run(". Tim Teknis menindaklanjuti dan akan menyampaikan laporan penyelesaian setelah konfigurasi berhasil diterapkan.")
+    _key_value_table(document, [("ID Permohonan", item["id"]), ("Commit", report["commit"][:12])])
+    _closing(document, contact.get("name") or "-")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _opening(document, finished, subject: str, agency: str) -> None:
+    """The letterhead, the date, Nomor / Sifat / Lampiran / Perihal, and to whom."""
+    for text, size in (("PEMERINTAH PROVINSI KALIMANTAN TIMUR", 13), ("DINAS KOMUNIKASI DAN INFORMATIKA", 13), (SENDER, 12)):
+        paragraph = _paragraph(document, text, bold=True, size=size, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    _bottom_border(paragraph)
+    _paragraph(document, f"Samarinda, {tanggal(finished.date())}", align=WD_ALIGN_PARAGRAPH.RIGHT, before=10)
+
+    heading = document.add_table(rows=0, cols=3)
+    for label, value in (("Nomor", "............................"), ("Sifat", "Biasa"), ("Lampiran", "-"), ("Perihal", subject)):
+        cells = heading.add_row().cells
+        for cell, text, width in zip(cells, (label, ":", value), (Cm(2.5), Cm(0.5), Cm(12)), strict=True):
+            cell.width = width
+            _cell(cell, text, size=11, bold=label == "Perihal" and text == value)
+
+    _paragraph(document, "", after=0)
+    _paragraph(document, f"Yth. {plain(agency)}", after=0)
+    _paragraph(document, "di-", after=0)
+    _paragraph(document, "Tempat", indent=Cm(1))
+
+
+def _closing(document, contact_name: str) -> None:
     _paragraph(document, "Demikian laporan ini kami sampaikan. Atas perhatian dan kerja sama Saudara, kami ucapkan terima kasih.", align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=8)
     for text, before in ((f"Kepala {SENDER},", 14), ("", 0), ("", 0), ("(...................................................)", 24), ("NIP. .............................................", 0)):
         _paragraph(document, text, indent=Cm(9), before=before, after=0)
-    _paragraph(document, f"Tembusan: {plain(contact.get('name', '-'))} (Pengguna Bandwidth)", before=18)
-    return document
+    _paragraph(document, f"Tembusan: {plain(contact_name)} (Pengguna Bandwidth)", before=18)
 
 
 def _setup(document, report: dict, allocation: dict) -> None:
@@ -208,7 +246,22 @@ def _rtt_sentence(allocation: dict) -> str | None:
 
 
 def _subject(allocation: dict) -> str:
-    return SUBJECT_NOT_APPLIED if allocation["verdict"] == "not_applied" else SUBJECT
+    if allocation["verdict"] == "removed":  # render_removed's own marker: a removed allocation has no verdict
+        return SUBJECT_REMOVED
+    if allocation["verdict"] == "not_applied":
+        return SUBJECT_NOT_APPLIED
+    return SUBJECT_CHANGE if report_text.change_rows(allocation) else SUBJECT
+
+
+def _change_table(document, changes: list[tuple[str, str, str]]) -> None:
+    """Each field the change touched: what, before, after."""
+    table = document.add_table(rows=1, cols=3)
+    table.style = "Table Grid"
+    _header(table.rows[0].cells, ("Rincian", "Semula", "Menjadi"))
+    for row in changes:
+        cells = table.add_row().cells
+        for cell, text in zip(cells, row, strict=True):
+            _cell(cell, plain(text))
 
 
 def _gateway(report: dict, allocation: dict) -> dict:

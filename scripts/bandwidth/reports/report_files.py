@@ -18,7 +18,7 @@ def docx_name(allocation: dict) -> str:
 
 
 def write_all(report: dict, out_dir: Path) -> list[Path]:
-    """Validate the report and write report.json, report.md, report.html and a DOCX letter per changed allocation.
+    """Validate the report and write report.json, report.md, report.html and a DOCX letter per changed or removed allocation.
 
     Everything is rendered before the first file is written: an invalid report leaves out_dir untouched.
     """
@@ -31,6 +31,8 @@ def write_all(report: dict, out_dir: Path) -> list[Path]:
     for allocation in by_id(data["allocations"]):
         if allocation.get("changed"):
             files.append((docx_name(allocation), report_docx.render(data, allocation)))
+    for item in data.get("removed") or []:  # given back: the letter says it was removed
+        files.append((docx_name(item), report_docx.render_removed(data, item)))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []

@@ -37,6 +37,12 @@ def render(report: dict) -> str:
         parts.append(f'<p class="result fail">{h(report_text.emergency_text(report))}</p>')
     if report_data.not_applied(report):
         parts += ["<h2>Konfigurasi belum diterapkan</h2>", not_applied_table(report)]
+    changed = [a for a in allocations if a.get("changed") and report_text.change_rows(a)]
+    if changed:
+        parts += ["<h2>Perubahan alokasi</h2>", change_table(changed)]
+    if report.get("removed"):
+        rows = [f"<tr><td>{h(r['id'])}</td><td>{h(r.get('agency') or '-')}</td><td>{h(report_text.removed_text(r))}</td></tr>" for r in report["removed"]]
+        parts += ["<h2>Alokasi dicabut</h2>", f"<table><thead><tr><th>ID</th><th>Pengguna Bandwidth</th><th>Keterangan</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"]
     parts += [
         "<h2>Hasil pengukuran per alokasi</h2>",
         allocation_chart(allocations),
@@ -253,6 +259,15 @@ def figures(allocation: dict, direction: dict) -> str:
         lines.append(f"bersama {report_text.pair(direction.get('contention_wire_mbps'), direction.get('contention_mbps'))}")
     again = report_text.first_figures(allocation, direction)
     return "<br>".join(h(line) for line in lines + report_text.per_family(allocation, direction) + ([again] if again else []))
+
+
+def change_table(changed: list[dict]) -> str:
+    """Each field an existing allocation's change touched, before and after."""
+    rows = []
+    for allocation in changed:
+        for what, old, new in report_text.change_rows(allocation):
+            rows.append(f"<tr><td>{h(allocation['id'])}</td><td>{h(allocation.get('agency', '-'))}</td><td>{h(what)}</td><td>{h(old)}</td><td>{h(new)}</td></tr>")
+    return f"<table><thead><tr><th>ID</th><th>Pengguna Bandwidth</th><th>Rincian</th><th>Semula</th><th>Menjadi</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def not_applied_table(report: dict) -> str:

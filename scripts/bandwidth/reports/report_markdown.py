@@ -6,6 +6,7 @@ from bandwidth.escape import markdown as md
 from bandwidth.reports.report_data import MAX_DRIFT_LINES, MAX_MARKDOWN, MAX_MENTIONS, MAX_NOT_APPLIED_LINES, MAX_REASON, MODE, VERDICT, not_applied
 from bandwidth.reports.report_text import (
     by_id,
+    change_rows,
     clip,
     configured,
     counts_text,
@@ -17,6 +18,7 @@ from bandwidth.reports.report_text import (
     measured_pair,
     per_family,
     reason_text,
+    removed_text,
     result_text,
     rtt_text,
     waktu,
@@ -60,13 +62,16 @@ def render_markdown(report: dict) -> str:  # noqa: PLR0912, PLR0915 - report.md 
         drift.append("")
 
     changed = [a for a in allocations if a.get("changed")]
+    removed = report.get("removed") or []
+    changes = _changes(changed) + _removed(removed)
     tail = []
-    if changed:
-        names = [f"`Laporan_Penyelesaian_Tugas_{a['id']}.docx`" for a in changed[:10]]
-        more = f" dan {len(changed) - 10} lainnya" if len(changed) > 10 else ""
-        tail += [f"Surat laporan penyelesaian (DOCX) untuk {len(changed)} alokasi yang berubah: " + ", ".join(names) + more + ".", ""]
+    lettered = [a["id"] for a in changed] + [r["id"] for r in removed]
+    if lettered:
+        names = [f"`Laporan_Penyelesaian_Tugas_{i}.docx`" for i in lettered[:10]]
+        more = f" dan {len(lettered) - 10} lainnya" if len(lettered) > 10 else ""
+        tail += [f"Surat laporan penyelesaian (DOCX) untuk {len(lettered)} alokasi yang berubah: " + ", ".join(names) + more + ".", ""]
     tail += ["Grafik dan rincian lengkap: `report.html`; data: `report.json`.", ""]
-    logins = list(dict.fromkeys(login for a in changed if (login := github_login(a))))
+    logins = list(dict.fromkeys(login for a in changed + removed if (login := github_login(a))))
     if logins:
         tail += ["Pemohon: " + ", ".join(f"@{login}" for login in logins[:MAX_MENTIONS]), ""]
 
@@ -78,7 +83,7 @@ def render_markdown(report: dict) -> str:  # noqa: PLR0912, PLR0915 - report.md 
             "|---|---|---|---:|---:|---:|---:|---:|---|",
         ]
         rows = {a["id"]: _markdown_row(a) for a in allocations}
-        budget = MAX_MARKDOWN - sum(len(x) + 1 for x in head + drift + tail + table) - 400
+        budget = MAX_MARKDOWN - sum(len(x) + 1 for x in head + changes + drift + tail + table) - 400
         # Failed, not applied and changed allocations first, should the comment not hold them all.
         chosen = set()
         for allocation in sorted(allocations, key=lambda a: (a["verdict"] not in ("fail", "not_applied"), not a.get("changed"), a["id"])):
@@ -94,7 +99,30 @@ def render_markdown(report: dict) -> str:  # noqa: PLR0912, PLR0915 - report.md 
         table += [" ".join(footnote(report)), ""]
     else:
         table += ["Tidak ada alokasi.", ""]
-    return "\n".join(head + table + drift + tail).rstrip("\n") + "\n"
+    return "\n".join(head + changes + table + drift + tail).rstrip("\n") + "\n"
+
+
+MAX_CHANGED_SHOWN = 10
+
+
+def _changes(changed: list[dict]) -> list[str]:
+    """What changed in each existing allocation this run changed (a form Perubahan, Perpanjangan, Pengembalian): before -> after."""
+    lines = []
+    shown = [a for a in changed if change_rows(a)]
+    for allocation in shown[:MAX_CHANGED_SHOWN]:
+        parts = [f"{md(what)} {md(old)} → {md(new)}" for what, old, new in change_rows(allocation)]
+        lines.append(f"- {md(allocation['id'])} ({md(allocation.get('agency', '-'))}): " + "; ".join(parts))
+    if len(shown) > MAX_CHANGED_SHOWN:
+        lines.append(f"- ... dan {len(shown) - MAX_CHANGED_SHOWN} alokasi lain (lihat `report.html`)")
+    return ["### Perubahan alokasi", "", *lines, ""] if lines else []
+
+
+def _removed(removed: list[dict]) -> list[str]:
+    """The allocations given back: which, whose, where and when."""
+    lines = [f"- {md(r['id'])} ({md(r.get('agency') or '-')}): {md(removed_text(r))}" for r in removed[:MAX_CHANGED_SHOWN]]
+    if len(removed) > MAX_CHANGED_SHOWN:
+        lines.append(f"- ... dan {len(removed) - MAX_CHANGED_SHOWN} alokasi lain (lihat `report.json`)")
+    return ["### Alokasi dicabut", "", *lines, ""] if lines else []
 
 
 def _markdown_row(allocation: dict) -> str:

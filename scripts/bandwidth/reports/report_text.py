@@ -133,6 +133,49 @@ def periode_text(allocation: dict) -> str:
     return f"{tanggal(dt.date.fromisoformat(start))} s.d. {tanggal(dt.date.fromisoformat(end))}"
 
 
+# The fields a change is reported by (completion.CHANGE_FIELDS), as the letter names them.
+CHANGE_FIELD_TEXT = {
+    "gateway": "Gateway", "uplink": "Uplink", "subnets": "Subnet", "download.guaranteed_mbps": "Unduh jaminan", "download.max_mbps": "Unduh maksimum",
+    "upload.guaranteed_mbps": "Unggah jaminan", "upload.max_mbps": "Unggah maksimum", "priority": "Prioritas", "start": "Tanggal mulai", "end": "Tanggal berakhir",
+}  # fmt: skip
+
+
+def is_change(allocation: dict) -> bool:
+    """An existing allocation changed (Perubahan, Perpanjangan, Pengembalian with a date), not a new one."""
+    return (allocation.get("request") or {}).get("kind") == "change"
+
+
+def change_value(field: str, value) -> str:
+    """One side of a change in Bahasa Indonesia: '100 Mbit/s', '31 Desember 2026', 'tanpa batas', '198.18.1.0/24, ...'."""
+    if value is None:
+        return "tanpa batas" if field == "end" else "-"
+    if field.endswith("_mbps") and isinstance(value, (int, float)):
+        return f"{rate(value)} Mbit/s"
+    if field in ("start", "end") and isinstance(value, str):
+        try:
+            return tanggal(dt.date.fromisoformat(value))
+        except ValueError:
+            pass
+    if isinstance(value, list):
+        return ", ".join(printable(str(v)) for v in value) or "-"
+    return printable(str(value))
+
+
+def change_rows(allocation: dict) -> list[tuple[str, str, str]]:
+    """(what, before, after) of each field the change touched; [] for a new allocation."""
+    if not is_change(allocation):
+        return []
+    return [(CHANGE_FIELD_TEXT.get(c["field"], printable(c["field"])), change_value(c["field"], c["old"]), change_value(c["field"], c["new"])) for c in allocation["request"]["changes"]]
+
+
+def removed_text(item: dict) -> str:
+    """One removed allocation in a sentence: 'dicabut dari gw-a / isp-a pada 1 Desember 2026 pukul 14.00 WITA (unduh 10 / 20, unggah 5 / 10 Mbit/s)'."""
+    where = " / ".join(printable(x) for x in (item.get("gateway"), item.get("uplink")) if x)
+    done = f"dicabut dari {where} pada {waktu(item['applied'])}" if item.get("applied") else f"belum dicabut dari {where}: konfigurasinya belum diterapkan"
+    down, up = item.get("download") or {}, item.get("upload") or {}
+    return f"{done} (unduh {rate(down.get('guaranteed_mbps'))} / {rate(down.get('max_mbps'))}, unggah {rate(up.get('guaranteed_mbps'))} / {rate(up.get('max_mbps'))} Mbit/s)"
+
+
 def letter_date(allocation: dict) -> str:
     date = (allocation.get("letter") or {}).get("date")
     return tanggal(dt.date.fromisoformat(date)) if date else "-"
