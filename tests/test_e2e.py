@@ -31,10 +31,12 @@ import datetime as dt
 import json
 import re
 import subprocess
+import urllib.parse
 from pathlib import Path
 
 import pytest
 
+from bandwidth.textid import BULAN
 from conftest import BANDWIDTH, ROOT, minor
 from e2eworld import ANSWERS, CHAIN, KASI, TIK, TU, Merged, World, available_mbps, issue_body, lab_classes, merge_to_report, new_world, request_yaml, tc_in, today
 from fakegithub_settings import WEAKENED
@@ -476,6 +478,26 @@ def test_drift_a_class_changed_by_hand_opens_one_issue_updated_on_the_next_run(m
         assert drift and all(line.startswith(f"DRIFT gw-samarinda {device} {merged.request_id}: ") for line in drift), issue["body"]
         assert "fatal:" not in issue["body"]
         assert len(github.comments_on(issue["number"])) == attempt - 1
+
+
+def test_monitoring_candidates_are_one_issue_a_month_edited_never_duplicated(merged: Merged):
+    """The lab is idle: every allocation is a candidate to give back; each gets a link to its prefilled form."""
+    github = merged.world.github
+    title = f"Kandidat perubahan alokasi bandwidth, {BULAN[today().month - 1]} {today().year}"
+    for _attempt in (1, 2):
+        run = merged.world.run("schedule", github.schedule_event("0 22 * * *"), "scheduled.yml", job="candidates-issue", gateways=merged.gateways)
+        assert run.jobs().get("candidates-issue") == "success", run.text()
+        issues = [i for i in github.issues.values() if "pull_request" not in i and i["title"] == title]
+        assert len(issues) == 1, issues  # opened once, then its body edited
+        issue = issues[0]
+        assert issue["user"]["login"] == "github-actions[bot]" and not github.comments_on(issue["number"])
+        body = issue["body"]
+        assert f"@{KASI[0]}" in body and "### Kandidat pengembalian (" in body, body
+        link = re.search(rf"\[formulir Pengembalian / Pencabutan Bandwidth\]\(({re.escape(github.url)}/[^)\s]+)\)", body)
+        assert link, body
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(link.group(1)).query, strict_parsing=True))
+        assert query["template"] == "pengembalian-bandwidth.yml" and re.fullmatch(r"BW-[0-9]{4}-[0-9]{4}", query["id"]) and query["agency"]
+        assert urllib.parse.urlsplit(link.group(1)).path == f"/{github.repository}/issues/new"
 
 
 # ---- 8. settings: what GitHub must enforce, checked daily ----

@@ -8,13 +8,15 @@ import re
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 import jsonschema
 import pytest
+import yaml
 
 from bandwidth.shaping.tc import parse
-from conftest import ANSIBLE_PLAYBOOK, ROOT, Repo, applied_lab, copy_repo
+from conftest import ANSIBLE_PLAYBOOK, CHAIN, ROOT, Repo, applied_lab, copy_repo
 
 ANSIBLE = str(Path(ANSIBLE_PLAYBOOK).with_name("ansible"))
 
@@ -174,6 +176,45 @@ def test_hostile_agency_text_is_inert_in_every_output(monitored: Repo):
     assert row.count(" | ") == 7  # the agency's '|' did not add a column
     assert "<script" not in html and "http://" not in html and "src=" not in html and "url(" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; | @everyone **x** [a](http&#58;//evil)" in html
+
+
+def test_each_candidate_links_to_its_prefilled_form_and_the_monthly_issue_lists_them(monitored: Repo):
+    """The links GitHub's issue forms take: template, title and the form's own field ids, parsed back here."""
+    monitored.write(".github/disposition.yml", CHAIN)
+    for template in ("perubahan-bandwidth.yml", "pengembalian-bandwidth.yml"):
+        monitored.write(f".github/ISSUE_TEMPLATE/{template}", (ROOT / ".github/ISSUE_TEMPLATE" / template).read_text())
+    monitored.git("init", "-q", "-b", "main")
+    monitored.git("add", "-A")
+    monitored.git("commit", "-qm", "main")
+    done = monitored.run("monitor", "--github-repo", "pemprov-kaltim/bandwidth", "--github-server", "https://github.example")
+    assert done.returncode == 0, done.stderr
+    latest = _latest(monitored)
+    report = json.loads((latest / "monitoring.json").read_text())
+    jsonschema.validate(report, SCHEMA)
+    forms = report["candidates"]["forms"]
+    assert sorted(forms) == ["BW-2026-0001", "BW-2026-0002"]
+    for request_id, template, name in (("BW-2026-0001", "perubahan-bandwidth", "Perubahan Bandwidth"), ("BW-2026-0002", "pengembalian-bandwidth", "Pengembalian / Pencabutan Bandwidth")):
+        url = urllib.parse.urlsplit(forms[request_id])
+        assert (url.scheme, url.netloc, url.path) == ("https", "github.example", "/pemprov-kaltim/bandwidth/issues/new")
+        query = dict(urllib.parse.parse_qsl(url.query, strict_parsing=True))
+        assert query["template"] == f"{template}.yml" and query["title"] == f"{name}: {request_id}" and query["id"] == request_id
+        fields = {item["id"] for item in yaml.safe_load((ROOT / ".github/ISSUE_TEMPLATE" / query["template"]).read_text())["body"] if "id" in item}
+        assert set(query) - {"template", "title"} <= fields  # every other parameter fills a field of that form
+    assert dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(forms["BW-2026-0001"]).query))["agency"] == HOSTILE_AGENCY  # whole, as data
+    markdown = (latest / "monitoring.md").read_text()
+    assert "**Ajukan lewat formulir (terisi otomatis):**" in markdown and f"[formulir Perubahan Bandwidth]({forms['BW-2026-0001']})" in markdown
+    assert "<script" not in markdown and "@everyone" not in markdown
+    html = (latest / "monitoring.html").read_text()
+    assert "formulir Perubahan Bandwidth</a>" in html and "<script" not in html
+    title, body = (latest / "candidates.md").read_text().split("\n", 1)
+    assert title == "Kandidat perubahan alokasi bandwidth, November 2026" and report["issue"] == {"title": title, "body": body}
+    assert "@kasi-1" in body and "### Kandidat penambahan (1)" in body and "### Kandidat pengembalian (1)" in body
+    assert f"[formulir Pengembalian / Pencabutan Bandwidth]({forms['BW-2026-0002']})" in body and "<script" not in body
+    # Without a repository (outside Actions): no links, no issue.
+    done = monitored.run("monitor", "--github-repo", "")
+    assert done.returncode == 0 and "forms" not in json.loads((latest / "monitoring.json").read_text())["candidates"]
+    assert not (latest / "candidates.md").exists()
+    assert monitored.run("monitor", "--github-repo", "a/b c").returncode == 2
 
 
 def test_missing_counters_is_a_usage_error_naming_the_file(monitored: Repo):

@@ -68,6 +68,20 @@ github_sticky_comment() { # NUMBER MARKER FILE: post FILE on issue or pull reque
   fi
 }
 
+github_issue_put() { # TITLE FILE: the issue titled TITLE (open or closed, not a pull request) gets FILE as its body, or is opened with it
+  local title=$1 file=$2 number json
+  number=$(github_api_list "repos/$GITHUB_REPOSITORY/issues?state=all" \
+    | jq -r --arg title "$title" '[.[] | select(.pull_request == null and .title == $title)][0].number // empty')
+  json=$(github_json_body "$file" "title=$title")
+  if [ -n "$number" ]; then
+    github_api PATCH "repos/$GITHUB_REPOSITORY/issues/$number" "$json" > /dev/null
+    echo "updated #$number"
+  else
+    number=$(github_api POST "repos/$GITHUB_REPOSITORY/issues" "$json" | jq -r .number)
+    echo "opened #$number"
+  fi
+}
+
 github_issue_upsert() { # TITLE FILE: comment FILE on the open issue titled TITLE (not a pull request), or open it
   local title=$1 file=$2 number json
   number=$(github_api_list "repos/$GITHUB_REPOSITORY/issues?state=open" \

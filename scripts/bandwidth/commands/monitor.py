@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from pathlib import Path
 
 from bandwidth import options
@@ -27,6 +28,11 @@ def add_arguments(parser) -> None:
     options.plans(parser, "the plans and <gateway>.counters.json of playbooks/monitor.yml")
     parser.add_argument("--reports", type=Path, default=Path("reports"), help="reports/monitoring/<time>/ and reports/monitoring/latest go here (default: %(default)s)")
     parser.add_argument("--at-ceiling-percent", type=percent, default=90.0, metavar="P", help="average >= P%% of max_mbps in a direction: candidate for more (default: %(default)g)")
+    parser.add_argument(
+        "--github-repo", default=os.environ.get("GITHUB_REPOSITORY") or None, metavar="OWNER/NAME",
+        help="link each candidate to its prefilled issue form in this repository, and write candidates.md (default: $GITHUB_REPOSITORY)",
+    )  # fmt: skip
+    parser.add_argument("--github-server", default=os.environ.get("GITHUB_SERVER_URL") or "https://github.com", metavar="URL", help="default: $GITHUB_SERVER_URL or %(default)s")
     parser.add_argument("--underused-percent", type=percent, default=10.0, metavar="P", help="average < P%% of guaranteed_mbps in both directions: candidate to give back (default: %(default)g)")
 
 

@@ -5,7 +5,9 @@ minor is which allocation and direction) and <gateway>.counters.json (samples of
 module bandwidth_counters). Per allocation and direction: the class on the LAN interface is download, the
 class on the ifb is upload. Rates are tc's bytes, so layer-2 bytes (Ethernet header included).
 
-Output: reports/monitoring/<UTC time>/monitoring.json, .md, .html, and reports/monitoring/latest.
+Output: reports/monitoring/<UTC time>/monitoring.json, .md, .html, and reports/monitoring/latest. With a GitHub
+repository (--github-repo, in Actions GITHUB_REPOSITORY), each candidate gets a link to its prefilled form, and
+candidates.md (when there are candidates) is the monthly issue's body (monitoring_forms).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from bandwidth import jsonfiles
 from bandwidth.errors import UsageError
 from bandwidth.model import DIRECTIONS
 from bandwidth.outputs import point_latest, stamped_folder, utc_now
+from bandwidth.reports import monitoring_forms
 from bandwidth.shaping.plan import GatewayPlan, PlanClass, PlanFolder
 from bandwidth.shaping.tc import build as tc_build
 from bandwidth.shaping.tc import parse
@@ -38,6 +41,8 @@ class MonitorOptions:
     reports: Path
     at_ceiling_percent: float = 90.0
     underused_percent: float = 10.0
+    github_repo: str | None = None  # OWNER/NAME: the candidates' forms link to its issues
+    github_server: str = "https://github.com"
 
 
 def run(args) -> int:
@@ -45,7 +50,12 @@ def run(args) -> int:
     options = MonitorOptions(
         repo=repo, inventory=args.inventory, plans=repo / args.plans, reports=repo / args.reports,
         at_ceiling_percent=args.at_ceiling_percent, underused_percent=args.underused_percent,
+        github_repo=args.github_repo, github_server=args.github_server,
     )  # fmt: skip
+    if options.github_repo and not monitoring_forms.REPO.fullmatch(options.github_repo):
+        raise UsageError(f"--github-repo {options.github_repo!r}: expected OWNER/NAME")
+    if not monitoring_forms.SERVER.fullmatch(options.github_server):
+        raise UsageError(f"--github-server {options.github_server!r}: expected a URL such as https://github.com")
     report = build(options)
     folder = write(report, options.reports / "monitoring")
     print("\n".join(summary(report, folder)))
@@ -178,7 +188,7 @@ def build(options: MonitorOptions) -> dict:
         _flag(entry, options)
     started = sorted(g["started"] for g in gateways if g["started"])
     steps = {g["step_seconds"] for g in gateways if isinstance(g["step_seconds"], int)}
-    return {
+    report = {
         "format": FORMAT,
         "title": "Laporan Monitoring Bandwidth",
         "started": started[0] if started else None,
@@ -195,6 +205,14 @@ def build(options: MonitorOptions) -> dict:
             "underused": [a["id"] for a in entries if a["flags"]["underused"]],
         },
     }
+    if options.github_repo:
+        report["candidates"]["forms"] = monitoring_forms.form_urls(report, options.github_server, options.github_repo)
+        if report["candidates"]["forms"]:
+            from bandwidth.history import gate
+
+            title, members = gate.last_role(options.repo, "HEAD")
+            report["issue"] = {"title": monitoring_forms.month_title(report), "body": monitoring_forms.issue_body(report, title, members)}
+    return report
 
 
 def _device_times(samples: list, device: str, path: Path) -> list[float]:
@@ -311,11 +329,15 @@ def write(report: dict, folder: Path) -> Path:
         "monitoring.md": monitoring_md.render(report),
         "monitoring.html": monitoring_html.render(report),
     }
+    if report.get("issue"):  # the monthly issue: its title on the first line, then the body
+        files["candidates.md"] = report["issue"]["title"] + "\n" + report["issue"]["body"]
     target = stamped_folder(folder, report["finished"])
     try:
         target.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():
             (target / name).write_text(text, encoding="utf-8")
+        if "candidates.md" not in files:  # a run in the same second before this one: its issue is not this one's
+            (target / "candidates.md").unlink(missing_ok=True)
         point_latest(folder, target)
     except OSError as exc:
         raise UsageError(f"cannot write the report into {target}: {exc.strerror or exc}") from None

@@ -53,6 +53,22 @@ def period_text(report: dict) -> str:
     return text
 
 
+# The issue form each group of candidates is linked to (monitoring_forms builds the links).
+FORM_NAMES = {"at_ceiling": "Perubahan Bandwidth", "underused": "Pengembalian / Pencabutan Bandwidth"}
+
+
+def form_lines(report: dict) -> list[str]:
+    """One line per candidate with its prefilled form's link (report['candidates']['forms'], from monitoring_forms)."""
+    urls = report["candidates"].get("forms") or {}
+    agencies = {a["id"]: a.get("agency") or "-" for a in report["allocations"]}
+    lines = []
+    for key, name in FORM_NAMES.items():
+        for request_id in report["candidates"][key][:MAX_LISTED]:
+            if request_id in urls:
+                lines.append(f"- {md(request_id)} ({md(agencies.get(request_id, '-'))}): [formulir {name}]({urls[request_id]})")
+    return lines
+
+
 def candidates_lines(report: dict, escape=md) -> list[tuple[str, str, str]]:
     """(key, heading, text) per group of candidates; the heading is plain text, ids and agencies in text are escaped by `escape`."""
     thresholds = report["thresholds"]
@@ -100,6 +116,8 @@ def render(report: dict) -> str:
     head += [f"Pengamatan: {period_text(report)} · gateway: {gateways or '-'}", ""]
     for _key, heading, text in candidates_lines(report):
         head += [f"**{heading}:** {text}.", ""]
+    if form_lines(report):
+        head += ["**Ajukan lewat formulir (terisi otomatis):**", "", *form_lines(report), ""]
 
     table = ["### Per alokasi", ""]
     if report["allocations"]:
