@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -66,6 +67,27 @@ def test_audit_of_one_id_follows_the_rename_and_since_filters(built):
     assert "created" not in done.stdout and "BW-2026-0001" not in done.stdout
     assert done.stdout.endswith("2 event(s) up to " + steps["remove-0001"].commit[:12] + "\n")
     assert audit(repo, "BW-2099-0001").returncode == 1
+
+
+def test_every_event_cites_its_letter_and_names_its_requester_each_change_its_own(repo: Repo):
+    """A change (the form Perubahan, Perpanjangan) brings a new letter and contact: each event shows the one it came with."""
+    h = History(repo)
+    repo.request("BW-2026-0001", contact="{name: Budi, email: budi@example.go.id, github: budi-s}")
+    created = h.commit("Permohonan BW-2026-0001", date="2026-11-02T09:00:00+08:00")
+    repo.request("BW-2026-0001", contact="{name: Sari, email: sari@example.go.id, github: sari-d}", letter="{number: 002/UJI/2026, date: 2026-11-25}", end="2027-06-30")
+    extended = h.commit("Perpanjangan bandwidth BW-2026-0001 (issue #7)", date="2026-11-26T09:00:00+08:00")
+    h.git("rm", "-q", "allocations/gw-a/BW-2026-0001.yaml")
+    removed = h.commit("Pengembalian bandwidth BW-2026-0001 (issue #9)", date="2026-11-30T09:00:00+08:00")
+    done = audit(repo, "BW-2026-0001")
+    assert done.returncode == 0, done.stderr
+    blocks = re.split(r"^2026-11-", done.stdout, flags=re.M)[1:]
+    assert len(blocks) == 3 and created[:12] in blocks[0] and extended[:12] in blocks[1] and removed[:12] in blocks[2]
+    assert "    letter 001/UJI/2026 of 2026-11-01, requester Budi (@budi-s)\n" in blocks[0]
+    assert "    letter 002/UJI/2026 of 2026-11-25, requester Sari (@sari-d)\n" in blocks[1] and "    end: - -> 2027-06-30" in blocks[1]
+    assert "    letter 002/UJI/2026 of 2026-11-25, requester Sari (@sari-d)\n" in blocks[2]  # what was given back, and by whose letter
+    events = json.loads(audit(repo, "BW-2026-0001", "--format=json").stdout)["events"]
+    assert [e["letter"]["number"] for e in events] == ["001/UJI/2026", "002/UJI/2026", "002/UJI/2026"]
+    assert [e["requester"] for e in events][:2] == [{"name": "Budi", "github": "budi-s"}, {"name": "Sari", "github": "sari-d"}]
 
 
 def test_audit_csv_has_one_row_per_event(built):

@@ -66,12 +66,23 @@ def _approvers(event: history.Event) -> str:
     return ", ".join(parts)
 
 
+def _letter_and_requester(event: history.Event) -> str:
+    """Each event cites its own Surat Permohonan and names who asked (a change brings a new letter)."""
+    letter, requester = event.letter, event.requester
+    cited = f"letter {letter['number'] or '-'}" + (f" of {letter['date']}" if letter["date"] else "")
+    who = requester["name"] or "-"
+    if requester["github"]:
+        who += f" (@{requester['github']})"
+    return f"{cited}, requester {who}"
+
+
 def text(walked: history.History, events: list[history.Event], out=None) -> None:
     out = out or sys.stdout
     for event in events:
         when = event.date.astimezone(WITA).strftime("%Y-%m-%d %H:%M WITA")
         out.write(printable(f"{when}  {event.id}  {event.action}  {event.commit[:12]}  {event.author}") + "\n")
         out.write(printable(f"    {_approvers(event)}") + "\n")
+        out.write(printable(f"    {_letter_and_requester(event)}") + "\n")
         if event.action == "changed":
             shown = [f"{c['field']}: {_value(c['old'])} -> {_value(c['new'])}" for c in event.changes]
         elif event.action == "created":
@@ -98,7 +109,7 @@ def _cell(value: str) -> str:
 
 def as_csv(walked: history.History, events: list[history.Event], out=None) -> None:
     writer = csv.writer(out or sys.stdout, lineterminator="\n")
-    writer.writerow(["date", "id", "action", "commit", "author", "pull_request", "approvers", "missing", "applied_at", "verified", "path", "changes"])
+    writer.writerow(["date", "id", "action", "commit", "author", "pull_request", "approvers", "missing", "applied_at", "verified", "path", "changes", "letter", "requester"])
     for event in events:
         record = event.record
         writer.writerow(
@@ -110,6 +121,8 @@ def as_csv(walked: history.History, events: list[history.Event], out=None) -> No
                 "; ".join(f"{role}: {why}" for role, why in record.missing) if record else "",
                 (record.applied_at or "") if record else "", "yes" if event.verified else "no", event.path,
                 "; ".join(f"{c['field']}: {_value(c['old'])} -> {_value(c['new'])}" for c in event.changes),
+                " ".join(x for x in (event.letter["number"], event.letter["date"]) if x),
+                " ".join(x for x in (event.requester["name"], event.requester["github"] and f"@{event.requester['github']}") if x),
             )
         )  # fmt: skip
 

@@ -58,6 +58,17 @@ class Event:
         return self.note is not None and self.verifier is not None and self.verifier.verified(self.commit, self.note)
 
     ids: set = field(default_factory=set, repr=False)  # every id this allocation had in its life (renames followed)
+    fields: dict = field(default_factory=dict, repr=False)  # the file as this event left it (as it was, for a removal)
+
+    @property
+    def letter(self) -> dict:
+        """The Surat Permohonan this version of the file cites: {"number", "date"} (None where the file has none)."""
+        return {"number": _shown(self.fields.get("letter.number")), "date": _shown(self.fields.get("letter.date"))}
+
+    @property
+    def requester(self) -> dict:
+        """Who asked, as this version of the file names them: {"name", "github"}."""
+        return {"name": _shown(self.fields.get("contact.name")), "github": _shown(self.fields.get("contact.github"))}
 
     @property
     def pull_request(self) -> int | None:
@@ -80,7 +91,14 @@ class Event:
             "approvers": record["approvers"] if record else [],
             "disposition": record,
             "verified": self.verified,
+            "letter": self.letter,
+            "requester": self.requester,
         }
+
+
+def _shown(value) -> str | None:
+    """A field of a file from git as text (it may hold anything), None when absent."""
+    return None if value is None else printable(str(value))
 
 
 @dataclass
@@ -286,7 +304,10 @@ def walk(root: Path, ref: str = "HEAD") -> History:  # noqa: PLR0912, PLR0915 - 
             ids.add(request_id)
             author = branch_authors.author(sha, change.new_path, change.old_path) or str(commit.author)
             old_path = change.old_path if moved else None
-            event = Event(request_id, action, sha, author, commit.committer.when, path, changes_list, old_path, record, subject_pull, ids=ids, note=note, verifier=verifier)
+            event = Event(
+                request_id, action, sha, author, commit.committer.when, path, changes_list, old_path, record, subject_pull,
+                ids=ids, note=note, verifier=verifier, fields=new_fields or old_fields,
+            )  # fmt: skip
             history.events.append(event)
     return history
 
