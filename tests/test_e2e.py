@@ -399,6 +399,9 @@ def test_merge_to_report_applies_verifies_comments_and_records_every_sop_step(me
 
     # The artifact: report.json, report.md, report.html and the letter, with the copy to the requester dated.
     (folder,) = merged.world.act.artifacts.glob("laporan-penyelesaian-*")
+    # The availability list beside it, with what open pull requests are waiting for (read from GitHub).
+    assert "### Perubahan yang menunggu disposisi (pull request terbuka)" in (folder / "daftar-kesediaan.md").read_text()
+    assert "pending" in json.loads((folder / "daftar-kesediaan.json").read_text())
     report = json.loads((folder / "report.json").read_text())
     entry = next(a for a in report["allocations"] if a["id"] == merged.request_id)
     assert entry["verdict"] == "pass" and entry["changed"] is True, entry

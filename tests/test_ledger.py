@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BANDWIDTH, ROOT, Repo
+from conftest import BANDWIDTH, GH_REPO, ROOT, Repo, bandwidth, request_text
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -112,3 +114,51 @@ def test_ledger_html_prints_on_one_a4_page(tmp_path: Path):
     assert pdf.exists(), printed.stderr
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
     assert pages == 1, f"the shipped availability list prints on {pages} pages"
+
+
+def test_pending_lists_what_open_pull_requests_change_read_from_github(repo: Repo, httpserver):
+    """A new request, a change and a give-back waiting for their disposition; the file each version is read as the check reads it."""
+    repo.request("BW-2026-0001")
+    repo.request("BW-2026-0002", subnets="[198.18.2.0/24]")
+
+    def serve_file(path: str, ref: str, text: str) -> None:
+        httpserver.expect_request(f"/repos/{GH_REPO}/contents/{path}", query_string={"ref": ref}).respond_with_json({"content": base64.b64encode(text.encode()).decode(), "encoding": "base64"})
+
+    pulls = [
+        {"number": 21, "title": "Permohonan bandwidth BW-2026-0003 <b>x</b>", "head": {"sha": "a" * 40}, "base": {"sha": "b" * 40}},
+        {"number": 22, "title": "Perubahan bandwidth BW-2026-0001", "head": {"sha": "c" * 40}, "base": {"sha": "b" * 40}},
+        {"number": 23, "title": "Pengembalian bandwidth BW-2026-0002", "head": {"sha": "d" * 40}, "base": {"sha": "b" * 40}},
+        {"number": 24, "title": "Dokumentasi", "head": {"sha": "e" * 40}, "base": {"sha": "b" * 40}},
+    ]
+    httpserver.expect_request(f"/repos/{GH_REPO}/pulls", query_string={"state": "open", "base": "main", "per_page": "100"}).respond_with_json(pulls)
+    files = {
+        21: [{"filename": "allocations/gw-a/BW-2026-0003.yaml", "status": "added"}],
+        22: [{"filename": "allocations/gw-a/BW-2026-0001.yaml", "status": "modified"}],
+        23: [{"filename": "allocations/gw-a/BW-2026-0002.yaml", "status": "removed"}],
+        24: [{"filename": "README.md", "status": "modified"}],
+    }
+    for number, listed in files.items():
+        httpserver.expect_request(f"/repos/{GH_REPO}/pulls/{number}/files", query_string={"per_page": "100"}).respond_with_json(listed)
+    serve_file("allocations/gw-a/BW-2026-0003.yaml", "a" * 40, request_text("BW-2026-0003", "gw-a", subnets="[198.18.3.0/24]"))
+    serve_file("allocations/gw-a/BW-2026-0001.yaml", "b" * 40, request_text("BW-2026-0001", "gw-a"))
+    serve_file("allocations/gw-a/BW-2026-0001.yaml", "c" * 40, request_text("BW-2026-0001", "gw-a", download="{guaranteed_mbps: 10, max_mbps: 30}"))
+    serve_file("allocations/gw-a/BW-2026-0002.yaml", "b" * 40, request_text("BW-2026-0002", "gw-a", subnets="[198.18.2.0/24]"))
+
+    done = bandwidth(repo, httpserver, "ledger", "--pending", GH_REPO, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    pending = json.loads(done.stdout)["pending"]
+    assert [(p["number"], [c["action"] for c in p["changes"]]) for p in pending["pulls"]] == [(21, ["added"]), (22, ["changed"]), (23, ["removed"])]
+    change = pending["pulls"][1]["changes"][0]
+    assert change["before"]["download"] == {"guaranteed_kbit": 10_000, "max_kbit": 20_000} and change["after"]["download"]["max_kbit"] == 30_000
+    markdown = bandwidth(repo, httpserver, "ledger", "--pending", GH_REPO, "--format", "md").stdout
+    assert "### Perubahan yang menunggu disposisi (pull request terbuka)" in markdown
+    assert "| #22 Perubahan bandwidth BW-2026-0001 | allocations/gw-a/BW-2026-0001.yaml | perubahan | gw-a / isp-a | unduh 10 / 20, unggah 5 / 10 → unduh 10 / 30, unggah 5 / 10 |" in markdown
+    assert "| pengembalian |" in markdown and "<b>" not in markdown  # a title is anyone's text
+    html = bandwidth(repo, httpserver, "ledger", "--pending", GH_REPO, "--format", "html").stdout
+    assert "<td>perubahan</td>" in html and "&lt;b&gt;x&lt;/b&gt;" in html
+    text = bandwidth(repo, httpserver, "ledger", "--pending", GH_REPO).stdout
+    assert "pending PR #23: removed allocations/gw-a/BW-2026-0002.yaml: down 10/20 up 5/10" in text
+    # GitHub cannot be read: a usage error that says so, never a list without its pending part.
+    env = {**os.environ, "GITHUB_API_URL": "http://127.0.0.1:9", "GITHUB_TOKEN": "test-token"}  # nothing listens there
+    failed = subprocess.run([BANDWIDTH, "ledger", "--pending", GH_REPO], cwd=repo.path, capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert failed.returncode == 2 and "--pending: GET" in failed.stderr and "Traceback" not in failed.stderr

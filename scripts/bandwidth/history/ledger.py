@@ -23,7 +23,8 @@ from bandwidth.model import DIRECTIONS, CheckResult
 from bandwidth.textid import WITA
 
 
-def run(args) -> int:
+def run(args, pending: dict | None = None) -> int:
+    """`pending`: the changes waiting in open pull requests (github.pending, read by the command), shown when given."""
     from bandwidth.history import ledger_render
 
     if args.at is None:
@@ -37,6 +38,8 @@ def run(args) -> int:
         ledger = build(result, source={"kind": "commit", "commit": commit.sha, "commit_date": commit.committer.when.isoformat()})
     for problem in result.errors[:20]:
         print(f"bandwidth: warning: {problem.path}:{problem.line}: {problem.message} (left out of the ledger)", file=sys.stderr)
+    if pending is not None:
+        ledger["pending"] = pending
     text = ledger_render.FORMATS[args.format](ledger)
     if args.output:
         try:

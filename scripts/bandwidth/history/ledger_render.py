@@ -62,7 +62,26 @@ def text(ledger: dict) -> str:
         lines.append("")
     count, temporary = _totals(ledger)
     lines.append(f"{count} allocation(s) in force, {temporary} temporary; {len(ledger['problems'])} request file(s) with errors left out")
+    for pull, change in _pending_rows(ledger):
+        lines.append(printable(f"pending PR #{pull['number']}: {change['action']} {change['path']}: {_pending_rates(change, _rates_or_dash)}"))
     return "\n".join(lines) + "\n"
+
+
+def _pending_rows(ledger: dict) -> list[tuple[dict, dict]]:
+    return [(pull, change) for pull in (ledger.get("pending") or {}).get("pulls", []) for change in pull["changes"]]
+
+
+def _rates_or_dash(version: dict | None) -> str:
+    return _rates(version) if version else "-"
+
+
+def _pending_rates(change: dict, show, arrow: str = "->") -> str:
+    before, after = change["before"], change["after"]
+    if change["action"] == "added":
+        return show(after)
+    if change["action"] == "removed":
+        return show(before)
+    return f"{show(before)} {arrow} {show(after)}"
 
 
 def _m(kbit: int) -> str:
@@ -110,7 +129,32 @@ def markdown(ledger: dict) -> str:
     lines.append(f"Jumlah alokasi yang berlaku: {count} ({temporary} sementara).")
     if ledger["problems"]:
         lines.append(f"\nCatatan: {len(ledger['problems'])} berkas permohonan tidak lolos pemeriksaan dan tidak dihitung.")
+    if "pending" in ledger:
+        lines += ["", "### Perubahan yang menunggu disposisi (pull request terbuka)", ""]
+        rows = _pending_rows(ledger)
+        if rows:
+            lines += ["| Pull request | Berkas | Perubahan | Gateway / Uplink | Unduh dan unggah (jaminan / maks) |", "|---|---|---|---|---|"]
+            for pull, change in rows:
+                version = change["after"] or change["before"]
+                where = f"{md(version['gateway'])} / {md(version['uplink'])}" if version else "tidak terbaca"
+                lines.append(f"| #{pull['number']} {md(pull['title'])} | {md(change['path'])} | {PENDING_ACTION[change['action']]} | {where} | {md(_pending_rates(change, _rates_id, ARROW))} |")
+        else:
+            lines.append("Tidak ada.")
+        if ledger["pending"].get("more"):
+            lines.append(f"\n... dan {ledger['pending']['more']} pull request lain.")
     return "\n".join(lines) + "\n"
+
+
+ARROW = "→"  # before → after, in the Bahasa formats
+PENDING_ACTION = {"added": "baru", "changed": "perubahan", "removed": "pengembalian"}
+
+
+def _rates_id(version: dict | None) -> str:
+    """'unduh 10 / 20, unggah 5 / 10' in Indonesian notation; 'tidak terbaca' for a version that does not read."""
+    if not version:
+        return "tidak terbaca"
+    down, up = version["download"], version["upload"]
+    return f"unduh {id_mbps(down['guaranteed_kbit'])} / {id_mbps(down['max_kbit'])}, unggah {id_mbps(up['guaranteed_kbit'])} / {id_mbps(up['max_kbit'])}"
 
 
 # --- HTML: the one page an official prints ----------------------------------------------------------------------------
@@ -182,6 +226,21 @@ def html(ledger: dict) -> str:
     parts.append(f"<p>Jumlah alokasi yang berlaku: <b>{count}</b> ({temporary} sementara).</p>")
     if ledger["problems"]:
         parts.append(f'<p class="note">Catatan: {len(ledger["problems"])} berkas permohonan tidak lolos pemeriksaan dan tidak dihitung.</p>')
+    if "pending" in ledger:
+        parts.append("<h2>Perubahan yang menunggu disposisi (pull request terbuka)</h2>")
+        rows = _pending_rows(ledger)
+        if not rows:
+            parts.append('<p class="note">Tidak ada.</p>')
+        else:
+            parts.append("<table><tr><th>Pull request</th><th>Berkas</th><th>Perubahan</th><th>Gateway / Uplink</th><th>Unduh dan unggah (jaminan / maks)</th></tr>")
+            for pull, change in rows:
+                version = change["after"] or change["before"]
+                where = f"{h(version['gateway'])} / {h(version['uplink'])}" if version else "tidak terbaca"
+                parts.append(
+                    f"<tr><td>#{pull['number']} {h(pull['title'])}</td><td>{h(change['path'])}</td><td>{PENDING_ACTION[change['action']]}</td>"
+                    f"<td>{where}</td><td>{h(_pending_rates(change, _rates_id, ARROW))}</td></tr>"
+                )
+            parts.append("</table>")
     parts += [
         '<div class="sign"><div></div><div>Samarinda, ' + h(tanggal(day)) + "<br>Kepala Seksi Infrastruktur TIK",
         '<div class="space"></div>(.................................................)<br>NIP.</div></div>',
