@@ -1,6 +1,6 @@
 """The settings of the fake GitHub's repository, as GitHub's REST API answers them, for `bandwidth settings-check`.
 
-`compliant()` is a repository set up as the README's "Setting up the repository" says, each answer in the shape of
+`compliant()` is a repository set up as docs/repository-setup.md says, each answer in the shape of
 GitHub's REST documentation for its endpoint (branch protection, the rules of a branch and their rulesets, the
 environment and its deployment branch policies, the secrets lists, the organisation's runner groups, the
 repository's runners, the Actions settings). FakeGitHub.settings maps an endpoint's path to its answer: a JSON

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 GITHUB = ROOT / ".github"
 WORKFLOWS = sorted((GITHUB / "workflows").glob("*.y*ml"))
 PINNED = re.compile(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}")
-ENVIRONMENTS = {"production", "settings-audit", "disposition-record"}  # where secrets live: each limited to main (README "Setting up the repository")
+ENVIRONMENTS = {"production", "settings-audit", "disposition-record"}  # where secrets live: each limited to main (docs/repository-setup.md)
 ALLOWED_ACTIONS = {"actions/checkout", "actions/setup-python", "actions/upload-artifact", "actions/download-artifact"}  # GitHub's own, each with an e2e stand-in
 
 

@@ -9,7 +9,7 @@
 set -euo pipefail
 : "${GITHUB_TOKEN:?}" "${REPO:?}" "${SHA:?}"
 if [ -z "${SIGNING_KEY:-}" ]; then
-  echo "::error title=Kunci penanda tangan tidak ada::environment disposition-record needs secrets.DISPOSITION_SIGNING_KEY (README: Setting up the repository)"
+  echo "::error title=Kunci penanda tangan tidak ada::environment disposition-record needs secrets.DISPOSITION_SIGNING_KEY (docs/repository-setup.md)"
   exit 1
 fi
 # The token reaches git in the environment of the fetch only (github.sh): never a command line.

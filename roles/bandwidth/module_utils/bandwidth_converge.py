@@ -386,7 +386,7 @@ def failure_message(gateway_name: str, outcome: Outcome, batch_file: str | None)
     if not outcome.rollback_problems:
         text += "the gateway was rolled back to its state before this run"
     else:
-        text += "ROLLBACK INCOMPLETE: " + "; ".join(outcome.rollback_problems) + " (see README: recovering a gateway by hand)"
+        text += "ROLLBACK INCOMPLETE: " + "; ".join(outcome.rollback_problems) + " (see docs/shaping.md: recovering a gateway by hand)"
     if batch_file:
         text += f"; the {len(outcome.commands)} planned commands are in {batch_file} on the gateway"
     return text

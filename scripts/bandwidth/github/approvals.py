@@ -153,7 +153,7 @@ def _contact_github(github: GitHub, repo: str, path: str, ref: str) -> str | Non
     return login if isinstance(login, str) and login else None
 
 
-def evaluate(repo: str, number: int, github: GitHub) -> Result:  # noqa: PLR0912 - the disposition rules, one branch per rule, in the order the README states them
+def evaluate(repo: str, number: int, github: GitHub) -> Result:  # noqa: PLR0912 - the disposition rules, one branch per rule, in the order docs/pull-request-flow.md states them
     pull = github.get(f"/repos/{repo}/pulls/{number}")
     head, base, author = pull["head"]["sha"], pull["base"]["sha"], pull["user"]["login"]
     content = github.get(f"/repos/{repo}/contents/{DISPOSITION_PATH}?ref={base}")
