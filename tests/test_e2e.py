@@ -503,6 +503,56 @@ def test_monitoring_candidates_are_one_issue_a_month_edited_never_duplicated(mer
         assert urllib.parse.urlsplit(link.group(1)).path == f"/{github.repository}/issues/new"
 
 
+def test_forms_a_change_and_a_give_back_reach_the_gateway_with_a_report_and_letter_that_say_so(merged: Merged):
+    """Perubahan raises the agency's download ceiling, then Pengembalian (cabut sekarang) removes it: each through the intake,
+    the chain and the push run on the lab; the gateway, the report commented on the pull request and the letter follow."""
+    import docx
+
+    world, github = merged.world, merged.world.github
+    templates = ROOT / ".github/ISSUE_TEMPLATE"
+    common = {
+        "id": merged.request_id, "agency": ANSWERS["agency"], "letter_date": today().isoformat(),
+        "contact_name": ANSWERS["contact_name"], "contact_email": ANSWERS["contact_email"], "reason": "Layanan baru",
+    }  # fmt: skip
+
+    def through_the_chain(form: str, answers: dict) -> tuple[int, object, Path]:
+        number = github.open_issue(f"{form}: {merged.request_id}", issue_body(answers, templates / f"{form}.yml"), "lina-marlina", [form])
+        run = world.run("issues", github.issues_event(number), "issue-intake.yml")
+        assert run.jobs() == {"read": "success", "write": "success"}, run.text()
+        pull = next(n for n, p in github.pulls.items() if p["head"]["ref"] == f"permohonan/issue-{number}")
+        for login in (TU[0], TIK[0], KASI[0]):
+            github.review(pull, login)
+        before, after = github.merge(pull, KASI[0])
+        artifacts = set(world.act.artifacts.glob("laporan-penyelesaian-*"))
+        run = world.run("push", github.push_event(before, after), "apply.yml", gateways=merged.gateways)
+        assert run.jobs().get("apply") == "success" and run.jobs().get("comment") == "success", run.text()
+        (folder,) = set(world.act.artifacts.glob("laporan-penyelesaian-*")) - artifacts
+        return pull, run, folder
+
+    def letter_text(path: Path) -> str:
+        document = docx.Document(str(path))
+        return "\n".join([p.text for p in document.paragraphs] + [c.text for t in document.tables for r in t.rows for c in r.cells])
+
+    classid = f"class htb {minor(merged.request_id)} "
+    pull, _run, folder = through_the_chain("perubahan-bandwidth", {**common, "letter_number": "523/0202/DKP-XII/2026", "download_max": "60"})
+    shaped = [line for line in lab_classes("gw-samarinda").splitlines() if classid in line]
+    assert shaped and any("ceil 60Mbit" in line for line in shaped), shaped
+    (comment,) = [c["body"] for c in github.comments_on(pull) if c["body"].startswith("<!-- bandwidth-report -->")]
+    assert f"### Perubahan alokasi\n\n- {merged.request_id} (" in comment and "Unduh maksimum 40 Mbit/s → 60 Mbit/s" in comment
+    letter = letter_text(folder / f"Laporan_Penyelesaian_Tugas_{merged.request_id}.docx")
+    assert "Laporan Penyelesaian Perubahan Alokasi Bandwidth" in letter and "Nomor 523/0202/DKP-XII/2026" in letter
+    assert "Unduh maksimum\n40 Mbit/s\n60 Mbit/s" in letter
+
+    pull, _run, folder = through_the_chain("pengembalian-bandwidth", {**common, "letter_number": "523/0303/DKP-XII/2026", "how": "Cabut sekarang"})
+    assert classid not in lab_classes("gw-samarinda")  # its class is gone from the gateway
+    (comment,) = [c["body"] for c in github.comments_on(pull) if c["body"].startswith("<!-- bandwidth-report -->")]
+    assert f"### Alokasi dicabut\n\n- {merged.request_id} (" in comment and "@lina-marlina" in comment
+    report = json.loads((folder / "report.json").read_text())
+    assert [r["id"] for r in report["removed"]] == [merged.request_id] and report["removed"][0]["applied"]
+    letter = letter_text(folder / f"Laporan_Penyelesaian_Tugas_{merged.request_id}.docx")
+    assert "Laporan Penyelesaian Pengembalian Alokasi Bandwidth" in letter and "alokasi tersebut dicabut dari gw-samarinda" in letter
+
+
 # ---- 8. settings: what GitHub must enforce, checked daily ----
 
 
