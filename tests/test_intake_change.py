@@ -110,6 +110,20 @@ def test_an_extension_sets_a_later_end_or_none(held: Repo):
     assert done.returncode == 1 and "tidak berbatas waktu: tidak ada yang perlu diperpanjang" in done.stdout
 
 
+def test_an_extension_is_honoured_by_the_schedule_past_the_old_end(held: Repo):
+    """The day after the old end: still shaped (render), not expired (the check the expiry job reads); after the new end it is."""
+
+    def shaped_and_expired(day: str) -> tuple[bool, bool]:
+        rendered = held.run("render", "--gateway", "gw-a", "--today", day, today=None)
+        checked = held.run("check", "--today", day, today=None)
+        return "BW-2026-0001" in rendered.stdout, "BW-2026-0001.yaml" in checked.stdout and "expired on" in checked.stdout
+
+    assert shaped_and_expired("2027-01-01") == (False, True)  # before: ended on 2026-12-31
+    assert submit(held, "perpanjangan-bandwidth", end="2027-06-30").returncode == 0
+    assert shaped_and_expired("2027-01-01") == (True, False)
+    assert shaped_and_expired("2027-07-01") == (False, True)
+
+
 def test_an_extension_that_shortens_points_to_the_give_back_form(held: Repo):
     done = submit(held, "perpanjangan-bandwidth", end="2026-12-15")
     assert done.returncode == 1 and "harus sesudah tanggal berakhir yang sekarang (2026-12-31)" in done.stdout
