@@ -22,7 +22,7 @@ import docx
 import pytest
 
 from bandwidth.reports import report_text
-from conftest import BANDWIDTH, CHAIN, GH_REPO, SITI, History, Repo, bandwidth, record, serve_pull
+from conftest import BANDWIDTH, CHAIN, GH_REPO, ROOT, SITI, History, Repo, bandwidth, record, serve_pull
 
 
 def audit(repo: Repo, *args: str) -> subprocess.CompletedProcess:
@@ -306,6 +306,30 @@ def stepped(repo: Repo, httpserver):
     return repo, heads, merges
 
 
+def test_a_give_back_cites_the_letter_of_its_form_which_the_record_keeps(repo: Repo, httpserver):
+    """The removed file keeps no letter: `bandwidth record` takes it from the intake issue the bot's pull request came from."""
+    h = History(repo)
+    repo.write(".github/disposition.yml", CHAIN)
+    repo.write(".github/ISSUE_TEMPLATE/permohonan-bandwidth.yml", (ROOT / ".github/ISSUE_TEMPLATE/permohonan-bandwidth.yml").read_text())
+    repo.request("BW-2026-0001", "gw-a")
+    h.commit("Awal", date="2026-12-01T09:00:00+08:00")
+    h.git("checkout", "-q", "-b", "pr-31")
+    h.git("rm", "-q", "allocations/gw-a/BW-2026-0001.yaml")
+    head = h.commit("Pengembalian bandwidth BW-2026-0001 (issue #30)", date="2026-12-05T09:00:00+08:00")
+    h.git("checkout", "-q", "main")
+    base = h.git("rev-parse", "HEAD")
+    merge = h.merge("pr-31", "Merge pull request #31 from pemprov-kaltim/permohonan/issue-30", "2026-12-05T14:00:00+08:00")
+    form = "### ID alokasi\n\nBW-2026-0001\n\n### Nomor Surat Permohonan\n\n523/0303/DKP-XII/2026\n\n### Tanggal Surat Permohonan\n\n2026-12-05\n\n"
+    httpserver.expect_request(f"/repos/{GH_REPO}/issues/30").respond_with_json({"number": 30, "created_at": "2026-12-05T01:00:00Z", "body": form})
+    serve_pull(httpserver, 31, merge, head, base, "github-actions[bot]", "2026-12-05", branch="permohonan/issue-30")
+    record(repo, httpserver, merge)
+    assert "Bandwidth-Letter: 2026-12-05 523/0303/DKP-XII/2026\n" in note_of(repo, merge)
+    done = audit(repo, "BW-2026-0001")
+    removal = done.stdout.split("removed", 1)[1]
+    assert "    letter 523/0303/DKP-XII/2026 of 2026-12-05, requester Penguji\n" in removal
+    assert "    letter 001/UJI/2026 of 2026-11-01" in done.stdout.split("removed", 1)[0]  # the creation cites its own
+
+
 def test_record_writes_when_each_step_happened(stepped):
     repo, heads, merges = stepped
     note = note_of(repo, merges[21])
@@ -343,7 +367,7 @@ def test_record_leaves_out_what_github_cannot_say(repo: Repo, httpserver):
     serve_pull(httpserver, 31, merge, head, base, "github-actions[bot]", "2026-11-26", branch="permohonan/issue-30", comments=comments)
     done = bandwidth(repo, httpserver, "record", "--github-repo", GH_REPO, "--commit", merge)  # nothing answers for issue #30
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "bandwidth: warning: no Requested-At: GET " in done.stderr and "HTTP 500" in done.stderr
+    assert "bandwidth: warning: no Requested-At, no Letter: GET " in done.stderr and "HTTP 500" in done.stderr
     assert f"not the approved head {head[:12]}" in done.stderr
     note = note_of(repo, merge)
     assert "Requested-At" not in note and "Checked-At" not in note

@@ -551,6 +551,7 @@ def test_forms_a_change_and_a_give_back_reach_the_gateway_with_a_report_and_lett
     assert [r["id"] for r in report["removed"]] == [merged.request_id] and report["removed"][0]["applied"]
     letter = letter_text(folder / f"Laporan_Penyelesaian_Tugas_{merged.request_id}.docx")
     assert "Laporan Penyelesaian Pengembalian Alokasi Bandwidth" in letter and "alokasi tersebut dicabut dari gw-samarinda" in letter
+    assert "Nomor 523/0303/DKP-XII/2026" in letter  # the give-back's own letter, from its form through the signed record
 
 
 # ---- 8. settings: what GitHub must enforce, checked daily ----

@@ -47,19 +47,37 @@ def _time(value) -> str | None:
     return value if isinstance(value, str) and disposition.is_time(value) else None
 
 
-def _requested_at(github: approvals.GitHub, repo: str, result: approvals.Result) -> str | None:
-    """When the intake issue was opened, for a pull request the intake workflow opened from it."""
+def _intake_issue(github: approvals.GitHub, repo: str, result: approvals.Result) -> dict | None:
+    """The issue the intake workflow turned into this pull request (a bot's, from branch permohonan/issue-<N>), else None."""
     branch = INTAKE_BRANCH.fullmatch(result.head_ref or "")
     if branch is None or not result.author.endswith("[bot]"):
         return None
     try:
         issue = github.get(f"/repos/{repo}/issues/{branch.group(1)}")
     except approvals.ApiError as exc:
-        _warn(f"no Requested-At: {exc}")
+        _warn(f"no Requested-At, no Letter: {exc}")
         return None
     if not isinstance(issue, dict) or issue.get("pull_request") is not None:  # the number of a pull request is no intake issue
         return None
-    return _time(issue.get("created_at"))
+    return issue
+
+
+def _letter(root, issue: dict | None) -> tuple[str, str] | None:
+    """(date, number) of the Surat Permohonan the intake form names: every form asks for it under the same labels."""
+    from bandwidth.allocations import intake
+
+    if root is None or issue is None or not isinstance(issue.get("body"), str):
+        return None
+    try:
+        labels = intake.form_labels(root)
+    except UsageError:
+        return None
+    answers = intake.parse_body(issue["body"], {label: field for label, field in labels.items() if field in ("letter_number", "letter_date")})
+    number, date = " ".join(answers.get("letter_number", "").split()), answers.get("letter_date", "").strip()
+    if not number or not disposition.valid("Letter", f"{date} {number}"):
+        _warn("no Letter: the intake issue's letter number or date does not read")
+        return None
+    return date, number
 
 
 def _availability(github: approvals.GitHub, repo: str, number: int, head: str) -> tuple[str | None, str | None]:
@@ -113,7 +131,7 @@ def _emergency(args, sha: str) -> tuple[str, str, str]:
     return login, now, reason
 
 
-def build(repo: str, sha: str, pr: int | None, github: approvals.GitHub) -> disposition.Disposition:
+def build(repo: str, sha: str, pr: int | None, github: approvals.GitHub, root=None) -> disposition.Disposition:
     record = disposition.Disposition()
     number = pr if pr is not None else _merged_pull(github, repo, sha)
     if number is None:  # pushed to main directly: no disposition at all, and the note says so
@@ -124,7 +142,9 @@ def build(repo: str, sha: str, pr: int | None, github: approvals.GitHub) -> disp
     record.requested_by = result.author
     record.approved_commit = result.head
     record.opened_at = _time(result.opened_at)
-    record.requested_at = _requested_at(github, repo, result)
+    issue = _intake_issue(github, repo, result)
+    record.requested_at = _time(issue.get("created_at")) if issue else None
+    record.letter = _letter(root, issue)
     record.checked_at, record.availability_at = _availability(github, repo, number, result.head)
     for outcome in result.outcomes:
         if outcome.login:
@@ -145,7 +165,7 @@ def run(args) -> int:
         raise UsageError(f"--applied-at {args.applied_at!r}: expected an ISO 8601 time such as 2026-11-27T05:04:00Z")
     sha = gitread.resolve(args.repo, args.commit)
     try:
-        record = build(args.github_repo, sha, args.pr, approvals.GitHub())
+        record = build(args.github_repo, sha, args.pr, approvals.GitHub(), args.repo)
     except approvals.ApiError as exc:
         raise UsageError(str(exc)) from None
     if args.applied_at:

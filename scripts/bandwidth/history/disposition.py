@@ -22,6 +22,9 @@ pastes from `bandwidth record --print` into a squash-merge message). For example
 Emergency: main applied by a member of the chain's last role without the chain's record (a dispatch of
 the apply workflow with a reason): who, when, why. It covers its commit and every commit before it.
 
+Letter: the Surat Permohonan (date, number) of the intake form a bot's pull request came from; the only
+place a give-back's letter is kept (the file it names is removed).
+
 Previous-Record: in a signed note, the nearest earlier commit of main's first-parent history whose record
 verified when this one was signed (history.chain: a record deleted or replaced later breaks that link).
 
@@ -60,12 +63,18 @@ _PATTERNS = {
     "Applied": re.compile(f"({TIME}) (success|failure|cancelled|skipped)"),
     "Emergency": re.compile(f"({LOGIN}) ({TIME}) ([ -~]{{1,200}})"),
     "Previous-Record": re.compile(r"([0-9a-f]{40}|[0-9a-f]{64})"),
+    "Letter": re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2}) ([!-~](?:[ -~]{0,98}[!-~])?)"),
 }
 # Disposition-Missing entries that name no role of the chain: a direct push, and a member's request for changes.
 NO_PULL_REQUEST, CHANGES_REQUESTED = "pull-request", "changes-requested"
 # The groups of each key that hold a time.
 _TIMES = {"Disposition": (3,), "Merged-By": (2,), "Applied": (1,), "Emergency": (2,), "Requested-At": (1,), "Opened-At": (1,), "Checked-At": (1,), "Availability-At": (1,)}
 _TRAILER = re.compile(rf"^{PREFIX}([A-Za-z-]+):[ \t]*(.*?)[ \t]*$")
+
+
+def valid(key: str, value: str) -> bool:
+    """Whether `value` reads back as the trailer `key` (what we write, we must be able to read back)."""
+    return _match(key, value) is not None
 
 
 def is_time(text: str) -> bool:
@@ -85,6 +94,11 @@ def _match(key: str, value: str) -> re.Match | None:
     parts = pattern.fullmatch(value) if pattern else None
     if parts is None or any(parts.group(i) is not None and not is_time(parts.group(i)) for i in _TIMES.get(key, ())):
         return None
+    if key == "Letter":
+        try:
+            dt.date.fromisoformat(parts.group(1))
+        except ValueError:
+            return None
     return parts
 
 
@@ -112,6 +126,7 @@ class Disposition:
     applied: str | None = None  # success, failure, ...
     emergency: tuple[str, str, str] | None = None  # (login, time, reason): applied without the chain, by its last role
     previous_record: str | None = None  # the nearest earlier commit whose record verified when this one was signed
+    letter: tuple[str, str] | None = None  # (date, number) of the Surat Permohonan the intake form named: a removal's letter is in no file
     unreadable: list[str] = field(default_factory=list)  # trailer keys that did not match their pattern
 
     @property
@@ -132,7 +147,8 @@ class Disposition:
             ("Checked-At", self.checked_at), ("Availability-At", self.availability_at),
             ("Merged-By", self.merged_by and self.merged_by + (f" {self.merged_at}" if self.merged_at else "")),
             ("Applied", self.applied_at and f"{self.applied_at} {self.applied or 'success'}"),
-            ("Emergency", self.emergency and " ".join(self.emergency)), ("Previous-Record", self.previous_record),
+            ("Emergency", self.emergency and " ".join(self.emergency)), ("Letter", self.letter and " ".join(self.letter)),
+            ("Previous-Record", self.previous_record),
         )  # fmt: skip
         for line in lines:  # what we write, we must be able to read back
             key, _, value = line.partition(": ")
@@ -157,6 +173,7 @@ class Disposition:
             "applied": self.applied,
             "emergency": dict(zip(("login", "time", "reason"), self.emergency, strict=True)) if self.emergency else None,
             "previous_record": self.previous_record,
+            "letter": {"date": self.letter[0], "number": self.letter[1]} if self.letter else None,
         }
 
 
@@ -204,4 +221,6 @@ def parse(message: str) -> Disposition | None:  # noqa: PLR0912 - one branch per
             record.emergency = parts.groups()
         elif key == "Previous-Record":
             record.previous_record = parts.group(1)
+        elif key == "Letter":
+            record.letter = (parts.group(1), parts.group(2))
     return record

@@ -62,7 +62,10 @@ class Event:
 
     @property
     def letter(self) -> dict:
-        """The Surat Permohonan this version of the file cites: {"number", "date"} (None where the file has none)."""
+        """The Surat Permohonan this version of the file cites: {"number", "date"} (None where the file has none). A removal
+        cites the letter its record names (the give-back form's, which no file keeps), else the file's last one."""
+        if self.action == "removed" and self.record and self.record.letter:
+            return {"number": self.record.letter[1], "date": self.record.letter[0]}
         return {"number": _shown(self.fields.get("letter.number")), "date": _shown(self.fields.get("letter.date"))}
 
     @property

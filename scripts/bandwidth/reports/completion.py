@@ -198,7 +198,7 @@ def _removed(landed: dict, present: set, commit: str, records: dict, unapplied: 
         applied = records.get(gateway, {}).get("time") if gateway in records and gateway not in unapplied else None
         removed.append({
             "id": request_id, "gateway": gateway, "uplink": _text(old.get("uplink")), "agency": _text(old.get("agency")),
-            "letter": {"number": _text(old.get("letter.number")), "date": _text(old.get("letter.date"))},
+            "letter": {"number": _text(event.letter["number"]), "date": _text(event.letter["date"])},
             "contact": {"name": _text(old.get("contact.name")), "email": _text(old.get("contact.email")), "github": _text(old.get("contact.github"))},
             "download": {"guaranteed_mbps": _mbps(old.get("download.guaranteed_mbps")), "max_mbps": _mbps(old.get("download.max_mbps"))},
             "upload": {"guaranteed_mbps": _mbps(old.get("upload.guaranteed_mbps")), "max_mbps": _mbps(old.get("upload.max_mbps"))},
