@@ -13,14 +13,17 @@ lab scenarios (4, 7 and the drift issue of 6) share one lab, built from the merg
 label is mapped to this machine, and the lab's inventory, key and host keys are the environment's
 variables and secret.
 
-Scenarios: 1 request (issue -> pull request; a bad field -> a comment), 2 availability (the sticky
+Scenarios: 1 request (issue -> pull request; a bad field -> a comment; the change and give-back
+forms -> a pull request changing or removing the file, another agency's id -> a comment), 2 availability (the sticky
 form, an overflow says what is free), 3 disposition (none, requester, self, stale, complete; a
 pull request retargeted away and back is judged every time, never skipped; a dispatch of apply.yml
 from a branch applies nothing), 5 race (two merged pull requests overflow an uplink: the re-check
 fails, nothing is applied, an issue names who must act), 6 expiry (expired allocations -> a pull
 request removing them, once), 8 settings (a weakened setting -> one issue, updated); on the lab: 4
 merge to report (apply, verify, comment, signed notes, ten SOP step times), 7 re-run (changed=0),
-6 drift (a class changed by hand -> one issue, updated on the next run), 9 the gate (an admin merge
+6 drift (a class changed by hand -> one issue, updated on the next run; the month's candidates
+issue, opened then edited, its links the prefilled forms), 10 forms on the lab (a change raises the
+ceiling, a give-back removes the class; the report and the letter say so), 9 the gate (an admin merge
 whose pull request rewrote the check to pass, then a direct push: nothing applied, one issue for
 the Kasi; then the Kasi's emergency dispatch with a reason: applied, the reason on the record).
 """
@@ -460,7 +463,9 @@ def test_rerun_the_apply_workflow_changes_nothing_and_says_so(merged: Merged):
     assert lab_classes("gw-samarinda") == classes and len(github.comments) == comments  # no comment: no pull request was merged
 
 
-def test_drift_a_class_changed_by_hand_opens_one_issue_updated_on_the_next_run(merged: Merged):
+def test_drift_a_class_changed_by_hand_opens_one_issue_updated_on_the_next_run_and_the_candidates_one_a_month(merged: Merged):
+    """The whole scheduled workflow, twice: the drift issue opened then commented on; the month's candidates issue (the lab
+    is idle: every allocation is a candidate to give back, each with a link to its prefilled form) opened then edited."""
     github = merged.world.github
     classid = minor(merged.request_id)
     device = next(link for link in ("eth1", "eth2") if f"class htb {classid} " in tc_in("gw-samarinda", "class", "show", "dev", link))
@@ -469,9 +474,11 @@ def test_drift_a_class_changed_by_hand_opens_one_issue_updated_on_the_next_run(m
     tc_in("gw-samarinda", "class", "change", "dev", device, "parent", parent, "classid", classid, "htb", "rate", "1mbit", "ceil", "1mbit")
 
     title = "Drift konfigurasi bandwidth"
+    candidates = f"Kandidat perubahan alokasi bandwidth, {BULAN[today().month - 1]} {today().year}"
     for attempt in (1, 2):
-        run = merged.world.run("schedule", github.schedule_event("0 22 * * *"), "scheduled.yml", job="drift-issue", gateways=merged.gateways)
-        assert run.jobs() == {"drift": "failure", "drift-issue": "success"}, run.text()
+        run = merged.world.run("schedule", github.schedule_event("0 22 * * *"), "scheduled.yml", gateways=merged.gateways)
+        jobs = run.jobs()
+        assert (jobs.get("drift"), jobs.get("drift-issue"), jobs.get("candidates-issue")) == ("failure", "success", "success"), run.text()
         issues = [i for i in github.issues.values() if "pull_request" not in i and i["title"] == title]
         assert len(issues) == 1, issues  # opened once, then commented on
         issue = issues[0]
@@ -482,25 +489,17 @@ def test_drift_a_class_changed_by_hand_opens_one_issue_updated_on_the_next_run(m
         assert "fatal:" not in issue["body"]
         assert len(github.comments_on(issue["number"])) == attempt - 1
 
-
-def test_monitoring_candidates_are_one_issue_a_month_edited_never_duplicated(merged: Merged):
-    """The lab is idle: every allocation is a candidate to give back; each gets a link to its prefilled form."""
-    github = merged.world.github
-    title = f"Kandidat perubahan alokasi bandwidth, {BULAN[today().month - 1]} {today().year}"
-    for _attempt in (1, 2):
-        run = merged.world.run("schedule", github.schedule_event("0 22 * * *"), "scheduled.yml", job="candidates-issue", gateways=merged.gateways)
-        assert run.jobs().get("candidates-issue") == "success", run.text()
-        issues = [i for i in github.issues.values() if "pull_request" not in i and i["title"] == title]
-        assert len(issues) == 1, issues  # opened once, then its body edited
-        issue = issues[0]
-        assert issue["user"]["login"] == "github-actions[bot]" and not github.comments_on(issue["number"])
-        body = issue["body"]
+        monthly = [i for i in github.issues.values() if "pull_request" not in i and i["title"] == candidates]
+        assert len(monthly) == 1, monthly  # opened once, then its body edited
+        assert monthly[0]["user"]["login"] == "github-actions[bot]" and not github.comments_on(monthly[0]["number"])
+        body = monthly[0]["body"]
         assert f"@{KASI[0]}" in body and "### Kandidat pengembalian (" in body, body
         link = re.search(rf"\[formulir Pengembalian / Pencabutan Bandwidth\]\(({re.escape(github.url)}/[^)\s]+)\)", body)
         assert link, body
-        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(link.group(1)).query, strict_parsing=True))
-        assert query["template"] == "pengembalian-bandwidth.yml" and re.fullmatch(r"BW-[0-9]{4}-[0-9]{4}", query["id"]) and query["agency"]
-        assert urllib.parse.urlsplit(link.group(1)).path == f"/{github.repository}/issues/new"
+        url = urllib.parse.urlsplit(link.group(1))
+        query = dict(urllib.parse.parse_qsl(url.query, strict_parsing=True))
+        assert url.path == f"/{github.repository}/issues/new" and query["template"] == "pengembalian-bandwidth.yml"
+        assert re.fullmatch(r"BW-[0-9]{4}-[0-9]{4}", query["id"]) and query["agency"]
 
 
 def test_forms_a_change_and_a_give_back_reach_the_gateway_with_a_report_and_letter_that_say_so(merged: Merged):
