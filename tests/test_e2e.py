@@ -142,7 +142,7 @@ def test_request_the_change_forms_become_pull_requests_that_change_or_remove_the
     assert pull["title"] == f"Pengembalian bandwidth BW-2026-0001 (issue #{number})" and "dihapus" in pull["body"]
     assert github.git("diff", "--name-status", "refs/heads/main", github.ref(f"refs/heads/permohonan/issue-{number}")).split() == ["D", path]
 
-    # Another agency's allocation: a comment naming the field, no branch; and two forms' labels on one issue: nothing at all.
+    # Another agency's allocation: a comment naming the field, no branch; two forms' labels on one issue: a comment saying so.
     pushes = len(github.pushes)
     number = github.open_issue("Perubahan Bandwidth: BW-2026-0002", change.replace("BW-2026-0001", "BW-2026-0002"), "budi-santoso", ["perubahan-bandwidth"])
     run = world.run("issues", github.issues_event(number), "issue-intake.yml")
@@ -151,7 +151,9 @@ def test_request_the_change_forms_become_pull_requests_that_change_or_remove_the
     assert len(comments) == 1 and "tercatat atas nama instansi lain" in comments[0]["body"] and len(github.pushes) == pushes
     number = github.open_issue("Perubahan Bandwidth", change, "budi-santoso", ["perubahan-bandwidth", "pengembalian-bandwidth"])
     run = world.run("issues", github.issues_event(number), "issue-intake.yml")
-    assert run.jobs().get("read") == "failure" and not github.comments_on(number) and len(github.pushes) == pushes, run.text()
+    assert run.jobs() == {"read": "success", "write": "success"} and len(github.pushes) == pushes, run.text()
+    (comment,) = github.comments_on(number)
+    assert "berlabel lebih dari satu formulir (pengembalian-bandwidth, perubahan-bandwidth)" in comment["body"]
 
 
 # ---- 2. availability: the pull request's check and its sticky comment ----
