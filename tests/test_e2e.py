@@ -477,10 +477,12 @@ def test_drift_a_class_changed_by_hand_opens_one_issue_updated_on_the_next_run_a
 
     title = "Drift konfigurasi bandwidth"
     candidates = f"Kandidat perubahan alokasi bandwidth, {BULAN[today().month - 1]} {today().year}"
+    secrets = {"SETTINGS_READ_TOKEN": github.token}  # the whole workflow: its settings job reads them too (all as required)
     for attempt in (1, 2):
-        run = merged.world.run("schedule", github.schedule_event("0 22 * * *"), "scheduled.yml", gateways=merged.gateways)
+        run = merged.world.run("schedule", github.schedule_event("0 22 * * *"), "scheduled.yml", gateways=merged.gateways, secrets=secrets)
         jobs = run.jobs()
         assert (jobs.get("drift"), jobs.get("drift-issue"), jobs.get("candidates-issue")) == ("failure", "success", "success"), run.text()
+        assert (jobs.get("settings"), jobs.get("settings-issue")) == ("success", "skipped"), jobs
         issues = [i for i in github.issues.values() if "pull_request" not in i and i["title"] == title]
         assert len(issues) == 1, issues  # opened once, then commented on
         issue = issues[0]
