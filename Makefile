@@ -12,7 +12,7 @@ PIP_INSTALL := $(BIN)/python -m pip install -q --disable-pip-version-check
 UV_INSTALL := $(BIN)/uv pip install -q --python $(BIN)/python
 APT_PACKAGES := git iproute2 iputils-ping iperf3 openssh-server openssh-client chromium curl jq
 
-.PHONY: help setup setup-runtime lock system-packages lab lab-down monitor check test pytest e2e molecule lint github-lint bench clean
+.PHONY: help setup setup-runtime lock system-packages lab lab-down monitor docs-images check test pytest e2e molecule lint github-lint bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -78,6 +78,10 @@ monitor: setup ## the Laporan Monitoring Bandwidth on the lab (after make lab): 
 	@$(BIN)/bandwidth lab status >/dev/null || { echo "no lab up: run 'make lab' first"; exit 1; }
 	$(BIN)/ansible-playbook -i lab/inventory playbooks/monitor.yml -e bandwidth_monitor_duration_seconds=$(or $(MONITOR_SECONDS),60)
 
+docs-images: lab monitor ## the pictures of the guides (docs/gambar/*.png) from this run on the lab: Chromium and LibreOffice
+	$(MAKE) --no-print-directory system-packages APT_PACKAGES="chromium libreoffice-writer-nogui poppler-utils"
+	$(BIN)/python docs/gambar/render.py
+
 lab-down: setup ## remove the lab (namespaces, processes, links)
 	$(BIN)/bandwidth lab down
 
@@ -87,8 +91,8 @@ check: setup ## bandwidth check on the repository's own allocations
 test: setup lint pytest e2e molecule ## everything the project checks
 
 lint: setup github-lint
-	$(BIN)/ruff check scripts tests bench roles
-	$(BIN)/ruff format --check scripts tests bench roles
+	$(BIN)/ruff check scripts tests bench roles docs
+	$(BIN)/ruff format --check scripts tests bench roles docs
 	$(BIN)/lint-imports --no-cache  # the layers and no cycles of scripts/bandwidth (pyproject.toml)
 	$(BIN)/yamllint --strict .
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ansible-lint

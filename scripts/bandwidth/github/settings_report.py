@@ -55,7 +55,7 @@ def issue(repo: str, result: Result) -> str:
         out += ["**Tidak dapat dibaca dengan token pemeriksa** (izin yang kurang):", ""]
         out += [f"- {code_span(u.endpoint)}: {md(u.permission)}" for u in result.unreadable] + [""]
     out += [
-        'Tindak lanjut: administrator repositori mengembalikan pengaturan sesuai bagian README "Setting up the repository", lalu '
+        "Tindak lanjut: administrator repositori mengembalikan pengaturan sesuai docs/repository-setup.md (dan panduan tim teknis, docs/panduan/tim-teknis.md), lalu "
         "menjalankan `bandwidth settings-check` kembali. Issue ini diperbarui oleh setiap pemeriksaan yang masih menemukan kelemahan."
     ]
     return "\n".join(out) + "\n"
