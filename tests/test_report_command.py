@@ -359,6 +359,34 @@ def test_a_change_of_an_existing_allocation_is_reported_and_lettered_as_a_change
     assert "Laporan Penyelesaian Penyediaan Bandwidth" in other and "perubahan" not in other.lower().split("pelaksanaan menurut sop")[0]
 
 
+@pytest.mark.parametrize(
+    ("first_end", "end", "subject", "about"),
+    [
+        ("2026-12-31", "2027-06-30", "Laporan Penyelesaian Perpanjangan Alokasi Bandwidth", "perpanjangan"),
+        ("2026-12-31", None, "Laporan Penyelesaian Perpanjangan Alokasi Bandwidth", "perpanjangan"),
+        ("2027-06-30", "2026-12-31", "Laporan Penyelesaian Pengembalian Alokasi Bandwidth", "pengembalian"),
+        (None, "2026-12-31", "Laporan Penyelesaian Pengembalian Alokasi Bandwidth", "pengembalian"),
+    ],
+    ids=["later-end", "no-end", "earlier-end", "an-end"],
+)
+def test_a_change_of_the_end_only_is_lettered_as_an_extension_or_a_give_back(planned: Repo, first_end, end, subject: str, about: str):
+    """Perpanjangan / Pengembalian on a date: named by what changed, so a pull request written by hand reads the same."""
+    planned.request("BW-2026-0001", "gw-a", drop=() if first_end else ("end",), **({"end": first_end} if first_end else {}))
+    planned.git("commit", "-q", "--allow-empty", "-am", "Alokasi dengan tanggal berakhir")  # the base has none
+    planned.request("BW-2026-0001", "gw-a", drop=() if end else ("end",), **({"end": end} if end else {}), letter="{number: 003/UJI/2026, date: 2026-11-26}")
+    planned.git("commit", "-qam", "Perubahan tanggal berakhir BW-2026-0001")
+    assert planned.run("render", "--output-dir", ".plans").returncode == 0
+    write_records(planned, gw_a=record("gw-a", differences=[difference("BW-2026-0001")]), gw_b=record("gw-b"))
+    done, data, files = report(planned)
+    assert "Traceback" not in done.stderr, done.stderr
+    (changed,) = (a for a in valid(data)["allocations"] if a["id"] == "BW-2026-0001")
+    assert changed["request"]["changes"] == [{"field": "end", "old": first_end, "new": end}]
+    letter = docx_text(files["Laporan_Penyelesaian_Tugas_BW-2026-0001.docx"])
+    assert letter.startswith(subject) or f"\n{subject}" in letter, letter[:400]
+    assert f"perihal permohonan {about} alokasi bandwidth BW-2026-0001" in letter
+    assert "Penyelesaian Perubahan" not in letter
+
+
 def test_an_allocation_given_back_is_reported_as_removed_with_its_letter(planned: Repo):
     """Pengembalian, cabut sekarang: the file is gone, so the report takes what it was from git, and writes its letter."""
     (planned.path / "allocations/gw-a/BW-2026-0002.yaml").unlink()

@@ -25,6 +25,9 @@ SUBJECT = "Laporan Penyelesaian Penyediaan Bandwidth"
 SUBJECT_NOT_APPLIED = "Laporan Penyediaan Bandwidth: Konfigurasi Belum Diterapkan"
 SUBJECT_CHANGE = "Laporan Penyelesaian Perubahan Alokasi Bandwidth"
 SUBJECT_REMOVED = "Laporan Penyelesaian Pengembalian Alokasi Bandwidth"
+SUBJECT_EXTENDED = "Laporan Penyelesaian Perpanjangan Alokasi Bandwidth"
+# An existing allocation's letter is named after what the change is (report_text.change_kind).
+SUBJECT_OF_CHANGE = {"perubahan": SUBJECT_CHANGE, "perpanjangan": SUBJECT_EXTENDED, "pengembalian": SUBJECT_REMOVED}
 MAX_REASON = 300  # characters of the apply's error in the letter
 NOTE_FIGURES = "Angka dalam Mbit/s. Terukur: alokasi ini sendiri (dual-stack: IPv4 dan IPv6 sekaligus, lalu tiap keluarga alamat sendiri); bersama: semua alokasi pada uplink yang sama sekaligus."
 _NOT_IN_XML = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069\ufeff\ufffe\uffff\ud800-\udfff]")
@@ -57,7 +60,8 @@ def build(report: dict, allocation: dict):  # noqa: PLR0912, PLR0915 - the lette
     body = _paragraph(document, "Menindaklanjuti Surat Saudara Nomor ", align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=8)
     body.add_run(plain(letter.get("number", "-")))
     changes = report_text.change_rows(allocation)  # an existing allocation changed: the letter says what changed
-    body.add_run(f" tanggal {report_text.letter_date(allocation)} perihal permohonan " + ("perubahan alokasi bandwidth " + allocation["id"] if changes else "penyediaan bandwidth"))
+    about = f"{report_text.change_kind(allocation)} alokasi bandwidth {allocation['id']}" if changes else "penyediaan bandwidth"
+    body.add_run(f" tanggal {report_text.letter_date(allocation)} perihal permohonan {about}")
     if allocation.get("purpose"):
         body.add_run(" untuk keperluan ")
         body.add_run(plain(allocation["purpose"]))
@@ -250,7 +254,7 @@ def _subject(allocation: dict) -> str:
         return SUBJECT_REMOVED
     if allocation["verdict"] == "not_applied":
         return SUBJECT_NOT_APPLIED
-    return SUBJECT_CHANGE if report_text.change_rows(allocation) else SUBJECT
+    return SUBJECT_OF_CHANGE[report_text.change_kind(allocation)] if report_text.change_rows(allocation) else SUBJECT
 
 
 def _change_table(document, changes: list[tuple[str, str, str]]) -> None:

@@ -145,6 +145,18 @@ def is_change(allocation: dict) -> bool:
     return (allocation.get("request") or {}).get("kind") == "change"
 
 
+def change_kind(allocation: dict) -> str:
+    """What a change is, read from what it changed: 'perpanjangan' (only a later end, or none), 'pengembalian' (only an
+    earlier end), else 'perubahan'. From the changes, not the form's name: a change made in a pull request by hand says the same."""
+    changes = (allocation.get("request") or {}).get("changes") or []
+    if [c["field"] for c in changes] != ["end"]:
+        return "perubahan"
+    old, new = changes[0]["old"], changes[0]["new"]
+    if new is None or (old is not None and str(new) > str(old)):  # ISO dates: as text, in calendar order
+        return "perpanjangan"
+    return "pengembalian" if old is None or str(new) < str(old) else "perubahan"
+
+
 def change_value(field: str, value) -> str:
     """One side of a change in Bahasa Indonesia: '100 Mbit/s', '31 Desember 2026', 'tanpa batas', '198.18.1.0/24, ...'."""
     if value is None:
