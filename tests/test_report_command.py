@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import docx
 import jsonschema
 import pytest
 
+from bandwidth.history import signature
 from conftest import ROOT, Repo
 
 SCHEMA = json.loads((ROOT / "schemas" / "report.schema.json").read_text(encoding="utf-8"))
@@ -376,15 +378,39 @@ def test_a_change_of_the_end_only_is_lettered_as_an_extension_or_a_give_back(pla
     planned.request("BW-2026-0001", "gw-a", drop=() if end else ("end",), **({"end": end} if end else {}), letter="{number: 003/UJI/2026, date: 2026-11-26}")
     planned.git("commit", "-qam", "Perubahan tanggal berakhir BW-2026-0001")
     assert planned.run("render", "--output-dir", ".plans").returncode == 0
-    write_records(planned, gw_a=record("gw-a", differences=[difference("BW-2026-0001")]), gw_b=record("gw-b"))
+    write_records(planned, gw_a=record("gw-a"), gw_b=record("gw-b"))  # no class changed: the gateway already matched
     done, data, files = report(planned)
     assert "Traceback" not in done.stderr, done.stderr
     (changed,) = (a for a in valid(data)["allocations"] if a["id"] == "BW-2026-0001")
+    assert changed["changed"] is True and changed["timeline"]["applied"] == TIME  # the merge applied is the one that changed it
     assert changed["request"]["changes"] == [{"field": "end", "old": first_end, "new": end}]
     letter = docx_text(files["Laporan_Penyelesaian_Tugas_BW-2026-0001.docx"])
     assert letter.startswith(subject) or f"\n{subject}" in letter, letter[:400]
     assert f"perihal permohonan {about} alokasi bandwidth BW-2026-0001" in letter
     assert "Penyelesaian Perubahan" not in letter
+
+
+def test_a_rerun_of_a_merge_applied_before_reports_no_change_again(planned: Repo, tmp_path: Path):
+    """The daily or a re-run apply of the same main: the extension its signed record says was applied gets no second letter.
+    A record nobody signed does not count: the change is reported (a forged note cannot hide a requester's letter)."""
+    key = tmp_path / "workflow"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    kind, blob = (tmp_path / "workflow.pub").read_text().split()[:2]
+    planned.write(signature.ALLOWED_SIGNERS, f'{signature.PRINCIPAL} namespaces="{signature.NAMESPACE}" {kind} {blob}\n')
+    planned.request("BW-2026-0001", "gw-a", end="2027-06-30", letter="{number: 003/UJI/2026, date: 2026-11-26}")
+    planned.git("add", "-A")
+    planned.git("commit", "-qm", "Perpanjangan BW-2026-0001")
+    head = planned.git("rev-parse", "HEAD").strip()
+    assert planned.run("render", "--output-dir", ".plans").returncode == 0
+    write_records(planned, gw_a=record("gw-a"), gw_b=record("gw-b"))
+    applied = "Bandwidth-Applied: 2026-12-01T06:00:00Z success\n"
+    planned.git("notes", "--ref=bandwidth", "add", "-m", applied, head)  # by hand: not signed
+    _, data, files = report(planned)
+    assert next(a for a in data["allocations"] if a["id"] == "BW-2026-0001")["changed"] is True and "Laporan_Penyelesaian_Tugas_BW-2026-0001.docx" in files
+    planned.git("notes", "--ref=bandwidth", "add", "--force", "-m", signature.sign(key, head, applied), head)
+    _, data, files = report(planned)
+    assert next(a for a in data["allocations"] if a["id"] == "BW-2026-0001")["changed"] is False and not [name for name in files if name.endswith(".docx")]
+    assert "### Perubahan alokasi" not in files["report.md"].read_text(encoding="utf-8")
 
 
 def test_an_allocation_given_back_is_reported_as_removed_with_its_letter(planned: Repo):

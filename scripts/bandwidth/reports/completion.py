@@ -187,11 +187,17 @@ def _mbps(value) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
+def _applied_before(event) -> bool:
+    """The merge was applied with success by an earlier run (its signed record says so): a re-run does not report it again."""
+    record = event.record
+    return bool(record and record.applied_at and (record.applied or "success") == "success" and event.verified)
+
+
 def _removed(landed: dict, present: set, commit: str, records: dict, unapplied: set) -> list[dict]:
     """The allocations the commit applied removed (Pengembalian / Pencabutan), from the file's last version."""
     removed = []
     for request_id, event in sorted(landed.items()):
-        if request_id in present or event.action != "removed" or event.commit != commit or not re.fullmatch(r"BW-[0-9]{4}-[0-9]{4}", request_id):
+        if request_id in present or event.action != "removed" or event.commit != commit or _applied_before(event) or not re.fullmatch(r"BW-[0-9]{4}-[0-9]{4}", request_id):
             continue
         old = {c["field"]: c["old"] for c in event.changes}
         gateway = _text(old.get("gateway")) or event.path.split("/")[-2]
@@ -238,6 +244,10 @@ def build(options: ReportOptions, result: CheckResult) -> dict:
     verified = utc_now()
     landed = history.last_events(options.repo)  # the merge that last changed each allocation, and its recorded disposition
     chain = _chain(options.repo)
+    commit = _git(options.repo, "rev-parse", "HEAD") or "0" * 40
+    # Changed by this run: its class changed on a gateway, or the commit applied is the merge that changed its file and was
+    # not applied before (an extension changes no class; its requester still gets the report's mention and a letter).
+    changed_ids |= {i for i, e in landed.items() if e.commit == commit and e.action == "changed" and not _applied_before(e)}
     allocations = []
     for a in sorted(result.allocations, key=lambda a: a.id):
         if a.id not in shaped:
@@ -317,7 +327,6 @@ def build(options: ReportOptions, result: CheckResult) -> dict:
             "changed": bool(record.get("changed")), "commands": [d["difference"] for d in record.get("differences", [])], "uplinks": uplinks,
         })  # fmt: skip
 
-    commit = _git(options.repo, "rev-parse", "HEAD") or "0" * 40
     return {
         "commit": commit,
         # Applied without the chain's record, by its last role, and why (a verified Bandwidth-Emergency note): said in every format.
