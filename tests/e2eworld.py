@@ -160,7 +160,7 @@ ANSWERS = {
     "agency": "Dinas Kelautan dan Perikanan Provinsi Kalimantan Timur", "letter_number": "523/0101/DKP-XI/2026", "letter_date": "2026-11-20",
     "contact_name": "Lina Marlina", "contact_email": "lina@example.go.id", "gateway": "gw-samarinda", "uplink": "isp-b", "subnets": "198.18.100.0/24",
     "download_guaranteed": "20", "download_max": "40", "upload_guaranteed": "10", "upload_max": "20", "priority": "3",
-    "start": today().isoformat(), "end": "_No response_", "purpose": "Sistem informasi perikanan",
+    "start": today().isoformat(), "end": (today() + dt.timedelta(days=180)).isoformat(), "purpose": "Sistem informasi perikanan",
 }  # fmt: skip
 
 

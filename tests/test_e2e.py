@@ -23,7 +23,7 @@ request removing them, once), 8 settings (a weakened setting -> one issue, updat
 merge to report (apply, verify, comment, signed notes, ten SOP step times), 7 re-run (changed=0),
 6 drift (a class changed by hand -> one issue, updated on the next run; the month's candidates
 issue, opened then edited, its links the prefilled forms), 10 forms on the lab (a change raises the
-ceiling, a give-back removes the class; the report and the letter say so), 9 the gate (an admin merge
+ceiling, an extension is shaped past the old end, a give-back removes the class; the report and the letter say so), 9 the gate (an admin merge
 whose pull request rewrote the check to pass, then a direct push: nothing applied, one issue for
 the Kasi; then the Kasi's emergency dispatch with a reason: applied, the reason on the record).
 """
@@ -39,7 +39,7 @@ from pathlib import Path
 
 import pytest
 
-from bandwidth.textid import BULAN
+from bandwidth.textid import BULAN, tanggal
 from conftest import BANDWIDTH, ROOT, minor
 from e2eworld import ANSWERS, CHAIN, KASI, TIK, TU, Merged, World, available_mbps, issue_body, lab_classes, merge_to_report, new_world, request_yaml, tc_in, today
 from fakegithub_settings import WEAKENED
@@ -506,8 +506,9 @@ def test_drift_a_class_changed_by_hand_opens_one_issue_updated_on_the_next_run_a
         assert re.fullmatch(r"BW-[0-9]{4}-[0-9]{4}", query["id"]) and query["agency"]
 
 
-def test_forms_a_change_and_a_give_back_reach_the_gateway_with_a_report_and_letter_that_say_so(merged: Merged):
-    """Perubahan raises the agency's download ceiling, then Pengembalian (cabut sekarang) removes it: each through the intake,
+def test_forms_a_change_an_extension_and_a_give_back_reach_the_gateway_with_a_report_and_letter_that_say_so(merged: Merged):
+    """Perubahan raises the agency's download ceiling, Perpanjangan moves its end later, then Pengembalian (cabut sekarang)
+    removes it: each through the intake,
     the chain and the push run on the lab; the gateway, the report commented on the pull request and the letter follow."""
     import docx
 
@@ -545,6 +546,25 @@ def test_forms_a_change_and_a_give_back_reach_the_gateway_with_a_report_and_lett
     letter = letter_text(folder / f"Laporan_Penyelesaian_Tugas_{merged.request_id}.docx")
     assert "Laporan Penyelesaian Perubahan Alokasi Bandwidth" in letter and "Nomor 523/0202/DKP-XII/2026" in letter
     assert "Unduh maksimum\n40 Mbit/s\n60 Mbit/s" in letter
+
+    # Perpanjangan: a later end. The class stays as it is; the report and the letter say what changed, and the day after
+    # the old end the allocation is still shaped and not expired (what the scheduled expiry job reads).
+    before = lab_classes("gw-samarinda")
+    old_end, new_end = dt.date.fromisoformat(ANSWERS["end"]), today() + dt.timedelta(days=400)
+    pull, run, folder = through_the_chain("perpanjangan-bandwidth", {**common, "letter_number": "523/0252/DKP-XII/2026", "end": new_end.isoformat()})
+    assert lab_classes("gw-samarinda") == before
+    assert any(a["message"].startswith("no gateway changed") for a in run.annotations("apply")), run.annotations("apply")
+    (comment,) = [c["body"] for c in github.comments_on(pull) if c["body"].startswith("<!-- bandwidth-report -->")]
+    assert f"Tanggal berakhir {tanggal(old_end)} → {tanggal(new_end)}" in comment, comment
+    letter = letter_text(folder / f"Laporan_Penyelesaian_Tugas_{merged.request_id}.docx")
+    assert "Laporan Penyelesaian Perpanjangan Alokasi Bandwidth" in letter and "Nomor 523/0252/DKP-XII/2026" in letter
+    clone = merged.lab.parent / "after-extension"
+    subprocess.run(["git", "clone", "--quiet", str(github.bare), str(clone)], check=True, capture_output=True, timeout=60)
+    day_after = (old_end + dt.timedelta(days=1)).isoformat()
+    checked = subprocess.run([BANDWIDTH, "check", f"--today={day_after}"], cwd=clone, capture_output=True, text=True, timeout=120, check=False)
+    rendered = subprocess.run([BANDWIDTH, "render", "--gateway", "gw-samarinda", f"--today={day_after}"], cwd=clone, capture_output=True, text=True, timeout=120, check=False)
+    assert checked.returncode == 0 and "expired on" not in checked.stdout, checked.stdout + checked.stderr
+    assert rendered.returncode == 0 and merged.request_id in rendered.stdout, rendered.stderr
 
     pull, _run, folder = through_the_chain("pengembalian-bandwidth", {**common, "letter_number": "523/0303/DKP-XII/2026", "how": "Cabut sekarang"})
     assert classid not in lab_classes("gw-samarinda")  # its class is gone from the gateway
