@@ -159,15 +159,18 @@ def _dispositions(record: disposition.Disposition | None, chain: list[str]) -> l
     return [found[role] for role in chain if role in found] + [entry for role, entry in found.items() if role not in chain]
 
 
+def _clipped(value) -> str:
+    """A value as the schema's text: itself if a string, else printable; at most MAX_REASON characters."""
+    return (value if isinstance(value, str) else printable(str(value)))[:MAX_REASON]
+
+
 def _value(value):
-    """A field's value as the report holds it: a string, a number, a list of strings, or null; anything else as text."""
+    """A field's value as the report holds it: a number, a list of strings, or null as it is; anything else as text."""
     if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
         return value
-    if isinstance(value, str):
-        return value[:MAX_REASON]
     if isinstance(value, list) and len(value) <= 64 and all(isinstance(v, str) and len(v) <= 200 for v in value):
         return value
-    return printable(str(value))[:MAX_REASON]
+    return _clipped(value)
 
 
 def _request(event) -> dict:
@@ -179,8 +182,8 @@ def _request(event) -> dict:
 
 
 def _text(value) -> str | None:
-    """A field of an old version as the schema's text (at most MAX_REASON characters): anything else becomes text."""
-    return None if value is None else (value if isinstance(value, str) else printable(str(value)))[:MAX_REASON]
+    """A field of an old version as the schema's text, or None."""
+    return None if value is None else _clipped(value)
 
 
 def _mbps(value) -> float | None:
@@ -199,7 +202,7 @@ def _removed(landed: dict, present: set, commit: str, records: dict, unapplied: 
     for request_id, event in sorted(landed.items()):
         if request_id in present or event.action != "removed" or event.commit != commit or _applied_before(event) or not re.fullmatch(r"BW-[0-9]{4}-[0-9]{4}", request_id):
             continue
-        old = {c["field"]: c["old"] for c in event.changes}
+        old = event.fields  # the file as it was before its removal
         gateway = _text(old.get("gateway")) or event.path.split("/")[-2]
         applied = records.get(gateway, {}).get("time") if gateway in records and gateway not in unapplied else None
         removed.append({
