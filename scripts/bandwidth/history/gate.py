@@ -50,13 +50,13 @@ class Decision:
 
 def decide(root: Path, ref: str = "HEAD") -> Decision:
     head = gitread.resolve(root, ref)
-    history = gitread.text(gitread.git(root, "log", "--first-parent", "--format=%H %s", head)).splitlines()
+    lines = gitread.text(gitread.git(root, "log", "--first-parent", "--format=%H %s", head)).splitlines()
+    subjects = dict(line.partition(" ")[::2] for line in lines)  # sha -> subject, newest first (dicts keep their order)
     touching = set(gitread.text(gitread.git(root, "log", "--first-parent", "--diff-merges=first-parent", "--format=%H", head, "--", *WATCHED)).split())
     notes = gitread.notes(root)
     verifier = signature.Verifier(gitread.file_at(root, head, signature.ALLOWED_SIGNERS))
     decision = Decision(head, None, None)
-    for line in history:  # newest first
-        sha, _, subject = line.partition(" ")
+    for sha, subject in subjects.items():  # newest first
         record = _verified(notes.get(sha), sha, verifier)
         if record and record.applied == "success" and record.applied_at:
             decision.since, decision.since_why = sha, "applied"
@@ -72,9 +72,8 @@ def decide(root: Path, ref: str = "HEAD") -> Decision:
             decision.refused.append(refusal)
     decision.refused.reverse()  # oldest first, as they landed
     # The records judged, and the one it starts from, must still be linked to the records they were signed after.
-    walked = [line.split(" ", 1)[0] for line in history]
+    walked = list(subjects)
     upto = walked.index(decision.since) + 1 if decision.since else len(walked)
-    subjects = dict(line.partition(" ")[::2] for line in history)
     for link in chain.breaks(walked[:upto], notes, verifier):
         decision.refused.append(Refusal(
             link.commit, subjects.get(link.commit, ""),
