@@ -9,7 +9,6 @@ from __future__ import annotations
 from bandwidth.htmlpage import CSS as REPORT_CSS
 from bandwidth.htmlpage import h, page_start, short
 from bandwidth.model import DIRECTIONS
-from bandwidth.reports import monitoring_forms
 from bandwidth.reports import monitoring_md as text
 from bandwidth.reports.report_html import MAX_CHART_ALLOCATIONS, chart_end, legend, scaler, svg_chart
 from bandwidth.reports.report_text import waktu
@@ -49,9 +48,11 @@ def render(report: dict) -> str:
     if forms:  # links we build (monitoring_forms): the agency's text in them is URL-encoded
         agencies = {a["id"]: a.get("agency") or "-" for a in report["allocations"]}
         items = [
-            f'<li>{h(i)} ({h(agencies.get(i, "-"))}): <a href="{h(url)}">formulir {h(monitoring_forms.FORMS["at_ceiling" if i in report["candidates"]["at_ceiling"] else "underused"][1])}</a></li>'
-            for i, url in forms.items()
-        ]
+            f'<li>{h(i)} ({h(agencies.get(i, "-"))}): <a href="{h(forms[i])}">formulir {h(name)}</a></li>'
+            for key, name in text.FORM_NAMES.items()
+            for i in report["candidates"][key][: text.MAX_LISTED]
+            if i in forms
+        ]  # as form_lines in the Markdown: grouped by form, the same ids
         parts.append(f"<p><strong>Ajukan lewat formulir (terisi otomatis):</strong></p><ul>{''.join(items)}</ul>")
     parts += [
         "<h2>Pemakaian per alokasi</h2>",
