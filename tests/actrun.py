@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
 STAND_INS = Path(__file__).resolve().parent / "e2e" / "actions"
 REAPER = Path(__file__).resolve().parent / "e2e" / "reaper.py"
+DRAIN_ON_FAILURE = Path(__file__).resolve().parent / "e2e" / "drain-on-failure.sh"  # BASH_ENV of every step: see the file
 ACT = Path(sys.executable).with_name("act")
 
 
@@ -173,7 +174,7 @@ class Act:
             "--secret", f"GITHUB_TOKEN={self.github.token}",
             "--env", f"GITHUB_SERVER_URL={self.github.url}", "--env", f"GITHUB_API_URL={self.github.api_url}",
             "--env", f"GITHUB_REPOSITORY={self.github.repository}", "--env", f"GITHUB_REPOSITORY_OWNER={self.github.owner}",
-            "--env", f"GITHUB_RUN_ID={1000 + self.count}",
+            "--env", f"GITHUB_RUN_ID={1000 + self.count}", "--env", f"BASH_ENV={DRAIN_ON_FAILURE}",
             *self.local_repositories,
         ]  # fmt: skip
         given = {**self.secrets, **(secrets or {})}  # the secrets of the environments other than production
