@@ -8,16 +8,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUNTIME_STAMP := $(VENV)/.installed-runtime
+GITHUB_STAMP := $(VENV)/github/.installed
 PIP_INSTALL := $(BIN)/python -m pip install -q --disable-pip-version-check
 UV_INSTALL := $(BIN)/uv pip install -q --python $(BIN)/python
 APT_PACKAGES := git iproute2 iputils-ping iperf3 openssh-server openssh-client chromium curl jq
 
-.PHONY: help setup setup-runtime lock system-packages lab lab-down monitor docs-images check test pytest e2e molecule lint github-lint bench clean
+.PHONY: help setup setup-runtime lock update-github-descriptions system-packages lab lab-down monitor docs-images check test pytest e2e molecule lint github-lint bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-setup: system-packages $(STAMP) ## install Debian packages (if missing) and .venv: the runtime set and the development tools
+# The workflows' jobs that take the development set run no tests: they skip GitHub's descriptions (GITHUB_DESCRIPTIONS=no).
+GITHUB_DESCRIPTIONS ?= yes
+setup: system-packages $(STAMP) $(if $(filter no,$(GITHUB_DESCRIPTIONS)),,$(GITHUB_STAMP)) ## install Debian packages (if missing) and .venv: the runtime set, the development tools, GitHub's descriptions
 
 setup-runtime: system-packages $(RUNTIME_STAMP) ## the same with the runtime set only (requirements/runtime.txt): the production runner
 
@@ -42,6 +45,22 @@ $(STAMP): requirements/runtime.txt requirements/dev.txt requirements/lock-tool.t
 	$(UV_INSTALL) --no-deps --no-build-isolation -e .
 	rm -f $(RUNTIME_STAMP)
 	touch $@
+
+# GitHub's REST and webhook descriptions (tests/githubcontract.py), pinned with their sha512 in
+# requirements/github/package-lock.json, which names no registry: npm ci checks each tarball against
+# it. Only api.github.com's two files are read; the rest of the packages (GHES, GHEC, dereferenced
+# copies: about 400 MB) is removed.
+$(GITHUB_STAMP): requirements/github/package.json requirements/github/package-lock.json
+	command -v npm >/dev/null || $(MAKE) --no-print-directory system-packages APT_PACKAGES=npm
+	rm -rf $(VENV)/github && mkdir -p $(VENV)/github
+	cp requirements/github/package.json requirements/github/package-lock.json $(VENV)/github/
+	cd $(VENV)/github && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	find $(VENV)/github/node_modules/@octokit -path '*/generated/*.json' ! -name api.github.com.json -delete
+	touch $@
+
+update-github-descriptions: ## take the newest releases of GitHub's REST and webhook descriptions (requirements/github), then make test
+	cd requirements/github && npm install --package-lock-only --omit-lockfile-registry-resolved --ignore-scripts --no-audit --no-fund \
+	  --save-exact @octokit/openapi@latest @octokit/openapi-webhooks@latest
 
 # The runtime set only: a venv that holds the development tools is made anew, so none is left over.
 # Installed with uv too (the same hashes), which takes 2-3 s of the apply job where pip took 15 s.
