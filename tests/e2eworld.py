@@ -90,11 +90,14 @@ class World:
         self, event_name: str, payload: dict, workflow: str, job: str | None = None, sha: str | None = None,
         gateways: Gateways | None = None, secrets: dict | None = None, actor: str = "github-actions[bot]",
     ):  # fmt: skip
-        """act for `workflow` as in the event's commit; asserts that every GitHub call was authorised and answered."""
+        """act for `workflow` as in the event's commit; asserts that every GitHub call was authorised and answered, and that
+        the payload, each request and each answer held to GitHub's published descriptions (tests/githubcontract.py)."""
         if sha is None:
             sha = self._event_sha(event_name, payload)
+        payload = self.github.as_sent(event_name, payload)  # held to GitHub's webhook description of the event
         run = self.act.run(event_name, payload, workflow, sha, job, gateways=gateways, secrets=secrets, actor=actor)
         assert not self.github.unanswered, f"calls the fake did not answer: {self.github.unanswered}\n{run.text()}"
+        assert not self.github.violations, f"calls that do not hold to GitHub's REST description: {self.github.violations}\n{run.text()}"
         assert all(call.authorized for call in self.github.calls), [c for c in self.github.calls if not c.authorized]
         return run
 
@@ -143,7 +146,7 @@ def seed(github: FakeGitHub, folder: Path, key: Path, allowed_signers: str) -> N
 
 @contextlib.contextmanager
 def new_world(folder: Path):
-    github = FakeGitHub(folder / "github")
+    github = FakeGitHub(folder / "github", members={*TU, *TIK, *KASI})  # the chain's officials are the organisation's members
     try:
         (folder / "keys").mkdir(parents=True)
         key, allowed = signing_key(folder / "keys")

@@ -32,6 +32,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import fakegithub_settings
+from githubcontract import contract
 
 BOT = {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"}
 GIT_ENV = {"GIT_AUTHOR_NAME": "GitHub", "GIT_AUTHOR_EMAIL": "noreply@github.invalid", "GIT_COMMITTER_NAME": "GitHub", "GIT_COMMITTER_EMAIL": "noreply@github.invalid"}
@@ -57,7 +58,13 @@ class Push:
 
 
 def user(login: str) -> dict:
+    """A person or bot as GitHub names them; the fields GitHub adds (avatar, URLs) are filled in when answered."""
     return {"login": login, "id": abs(hash(login)) % 10**7, "type": "Bot" if login.endswith("[bot]") else "User"}
+
+
+def error(status: int, message: str, documentation_url: str = "https://docs.github.com/rest", **extra) -> dict:
+    """GitHub's error body (basic-error, validation-error): a message, where the documentation is, and the status as text."""
+    return {"message": message, "documentation_url": documentation_url, "status": str(status), **extra}
 
 
 @dataclass
@@ -72,6 +79,8 @@ class FakeGitHub:
     pulls: dict = field(default_factory=dict)  # number -> pull request
     comments: dict = field(default_factory=dict)  # id -> comment (with "issue_number")
     reviews: dict = field(default_factory=dict)  # number -> [review]
+    members: set = field(default_factory=set)  # logins of the organisation's members: their author_association is MEMBER
+    violations: list = field(default_factory=list)  # what did not hold to GitHub's descriptions (githubcontract): a test fails on any
 
     def __post_init__(self):
         self.git_root = self.root / "git"
@@ -84,6 +93,8 @@ class FakeGitHub:
         self._number = 0
         self._id = 1000
         self._clock = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        self._before_head: dict[int, str] = {}  # pull request -> its head before the last push (synchronize's `before`)
+        self._issue_changes: dict[int, dict] = {}  # issue -> the last edit's `changes` (the edited event's)
         self.settings = fakegithub_settings.compliant(self.repository)  # the repository's settings, as REST answers them
         fake = self
 
@@ -168,18 +179,45 @@ class FakeGitHub:
 
     def repository_json(self) -> dict:
         return {
-            "id": fakegithub_settings.REPO_ID, "full_name": self.repository, "name": self.repository.split("/", 1)[1],
-            "owner": {**user(self.owner), "type": "Organization"}, "default_branch": "main",
+            "id": fakegithub_settings.REPO_ID, "node_id": "R_kgDONbandwidth", "full_name": self.repository, "name": self.repository.split("/", 1)[1],
+            "owner": {**user(self.owner), "type": "Organization"}, "default_branch": "main", "visibility": "private",
             "private": True, "html_url": f"{self.url}/{self.repository}", "clone_url": f"{self.url}/{self.repository}.git",
+            "url": f"{self.api_url}/repos/{self.repository}", "git_url": f"git://127.0.0.1/{self.repository}.git",
+            "ssh_url": f"git@127.0.0.1:{self.repository}.git", "svn_url": f"{self.url}/{self.repository}",
+            "created_at": "2026-11-01T00:00:00Z", "updated_at": "2026-11-01T00:00:00Z", "pushed_at": "2026-11-01T00:00:00Z",
+        }  # fmt: skip
+
+    def association(self, login: str) -> str:
+        """author_association, as GitHub gives it on issues, pull requests, comments and reviews."""
+        return "MEMBER" if login in self.members else "NONE"
+
+    def _label(self, name: str) -> dict:
+        return {
+            "id": self._next_id(), "node_id": f"LA_{abs(hash(name)) % 10**9}", "url": f"{self.api_url}/repos/{self.repository}/labels/{quote(name)}",
+            "name": name, "color": "ededed", "default": False, "description": None,
         }  # fmt: skip
 
     def open_issue(self, title: str, body: str, login: str, labels=()) -> int:
         number = self._next_number()
+        at = self.now()
         self.issues[number] = {
-            "number": number, "title": title, "body": body, "state": "open", "user": user(login), "labels": [{"name": name} for name in labels],
-            "created_at": self.now(), "html_url": f"{self.url}/{self.repository}/issues/{number}",
+            **self._issue_fields(number, login, at), "title": title, "body": body, "labels": [self._label(name) for name in labels],
         }  # fmt: skip
         return number
+
+    def _issue_fields(self, number: int, login: str, at: str) -> dict:
+        return {
+            "id": self._next_id(), "node_id": f"I_{number}", "number": number, "state": "open", "user": user(login), "created_at": at, "updated_at": at,
+            "closed_at": None, "author_association": self.association(login), "url": f"{self.api_url}/repos/{self.repository}/issues/{number}",
+            "html_url": f"{self.url}/{self.repository}/issues/{number}", "repository_url": f"{self.api_url}/repos/{self.repository}",
+        }  # fmt: skip
+
+    def edit_issue(self, number: int, **fields: str) -> None:
+        """Edit an issue's title or body as its author would; the next `edited` event says what it was (`changes`)."""
+        with self._lock:
+            issue = self.issues[number]
+            self._issue_changes[number] = {key: {"from": issue[key]} for key, value in fields.items() if value != issue[key]}
+            issue.update(fields, updated_at=self.now())
 
     def open_pull(self, branch: str, login: str, title: str, body: str = "", base: str = "main") -> int:
         head = self.ref(f"refs/heads/{branch}")
@@ -190,13 +228,20 @@ class FakeGitHub:
                     raise ValueError(f"a pull request for {branch} is already open")
             number = self._next_number()
             at = self.now()
+            owner = {**user(self.owner), "type": "Organization"}
+            api = f"{self.api_url}/repos/{self.repository}"
             self.pulls[number] = {
-                "number": number, "title": title, "body": body, "state": "open", "user": user(login), "created_at": at,
-                "head": {"ref": branch, "sha": head, "repo": {"full_name": self.repository}, "label": f"{self.owner}:{branch}"},
-                "base": {"ref": base, "sha": None, "repo": {"full_name": self.repository}, "label": f"{self.owner}:{base}"},
-                "merged_at": None, "merge_commit_sha": None, "merged_by": None, "html_url": f"{self.url}/{self.repository}/pull/{number}",
+                "id": self._next_id(), "node_id": f"PR_{number}", "number": number, "title": title, "body": body, "state": "open", "user": user(login),
+                "created_at": at, "updated_at": at, "closed_at": None, "author_association": self.association(login), "draft": False, "labels": [],
+                "head": {"ref": branch, "sha": head, "repo": self.repository_json(), "label": f"{self.owner}:{branch}", "user": owner},
+                "base": {"ref": base, "sha": None, "repo": self.repository_json(), "label": f"{self.owner}:{base}", "user": owner},
+                "merged": False, "merged_at": None, "merge_commit_sha": None, "merged_by": None,
+                "url": f"{api}/pulls/{number}", "html_url": f"{self.url}/{self.repository}/pull/{number}", "issue_url": f"{api}/issues/{number}",
             }  # fmt: skip
-            self.issues[number] = {"number": number, "title": title, "body": body, "state": "open", "user": user(login), "labels": [], "created_at": at, "pull_request": {"url": ""}}
+            self.issues[number] = {
+                **self._issue_fields(number, login, at), "title": title, "body": body, "labels": [],
+                "pull_request": {"url": f"{api}/pulls/{number}", "html_url": f"{self.url}/{self.repository}/pull/{number}", "merged_at": None},
+            }  # fmt: skip
             self.reviews[number] = []
             self._update_pull_refs(number)
         return number
@@ -231,8 +276,9 @@ class FakeGitHub:
 
     def review(self, number: int, login: str, state: str = "APPROVED", commit_id: str | None = None) -> dict:
         review = {
-            "id": self._next_id(), "user": user(login), "state": state, "submitted_at": self.now(),
-            "commit_id": commit_id or self.pulls[number]["head"]["sha"], "body": "",
+            "id": self._next_id(), "node_id": f"PRR_{number}_{login}", "user": user(login), "state": state, "submitted_at": self.now(),
+            "commit_id": commit_id or self.pulls[number]["head"]["sha"], "body": "", "author_association": self.association(login),
+            "html_url": f"{self.url}/{self.repository}/pull/{number}#pullrequestreview", "pull_request_url": f"{self.api_url}/repos/{self.repository}/pulls/{number}",
         }  # fmt: skip
         self.reviews[number].append(review)
         return review
@@ -251,8 +297,9 @@ class FakeGitHub:
             dated = {**GIT_ENV, "GIT_AUTHOR_DATE": at, "GIT_COMMITTER_DATE": at}
             after = self.git("commit-tree", done.stdout.split()[0], "-p", before, "-p", pull["head"]["sha"], stdin=message.encode(), env=dated).strip()
             self.git("update-ref", ref, after, before)
-            pull.update(state="closed", merged_at=at, merge_commit_sha=after, merged_by=user(login))
-            self.issues[number]["state"] = "closed"
+            pull.update(state="closed", merged=True, merged_at=at, closed_at=at, updated_at=at, merge_commit_sha=after, merged_by=user(login))
+            self.issues[number].update(state="closed", closed_at=at, updated_at=at)
+            self.issues[number]["pull_request"]["merged_at"] = at
             for other in self.pulls:
                 if self.pulls[other]["state"] == "open":
                     self._update_pull_refs(other)
@@ -274,6 +321,8 @@ class FakeGitHub:
             for number, pull in self.pulls.items():
                 tip = refs.get(f"refs/heads/{pull['head']['ref']}")
                 if pull["state"] == "open" and tip:
+                    if tip != pull["head"]["sha"]:
+                        self._before_head[number] = pull["head"]["sha"]
                     pull["head"]["sha"] = tip
                     self._update_pull_refs(number)
 
@@ -281,17 +330,60 @@ class FakeGitHub:
 
     def pull_request_event(self, number: int, action: str = "opened") -> dict:
         pull = self.pull_json(number)
-        return {"action": action, "number": number, "pull_request": pull, "repository": self.repository_json(), "sender": pull["user"]}
+        event = {"action": action, "number": number, "pull_request": pull, "repository": self.repository_json(), "sender": pull["user"]}
+        if action == "synchronize":  # the head before and after the push
+            event.update(before=self._before_head.get(number, pull["head"]["sha"]), after=pull["head"]["sha"])
+        if action == "edited":
+            event["changes"] = {}
+        return event
 
     def review_event(self, number: int, review: dict) -> dict:
-        return {"action": "submitted", "review": review, "pull_request": self.pull_json(number), "repository": self.repository_json(), "sender": review["user"]}
+        # A review's state is upper case in REST (APPROVED) and lower case in the webhook (approved), as on GitHub.
+        sent = {**review, "state": review["state"].lower(), "_links": {"html": {"href": review["html_url"]}, "pull_request": {"href": review["pull_request_url"]}}}
+        return {"action": "submitted", "review": sent, "pull_request": self.pull_json(number), "repository": self.repository_json(), "sender": review["user"]}
 
     def issues_event(self, number: int, action: str = "opened") -> dict:
         issue = self.issues[number]
-        return {"action": action, "issue": issue, "repository": self.repository_json(), "sender": issue["user"]}
+        event = {"action": action, "issue": issue, "repository": self.repository_json(), "sender": issue["user"]}
+        if action == "edited":
+            event["changes"] = self._issue_changes.pop(number, {})
+        return event
 
     def push_event(self, before: str, after: str, ref: str = "refs/heads/main", login: str = "github-actions[bot]") -> dict:
-        return {"ref": ref, "before": before, "after": after, "created": False, "deleted": False, "forced": False, "repository": self.repository_json(), "sender": user(login)}
+        """A push as GitHub sends it: the commits it brought (oldest first, at most 20), the head commit, who pushed, the compare URL."""
+        forced = before != "0" * 40 and subprocess.run(["git", "merge-base", "--is-ancestor", before, after], cwd=self.bare, check=False, timeout=60).returncode != 0
+        listed = self.git("rev-list", "--reverse", after, *([f"^{before}"] if before != "0" * 40 else [])).split()
+        commits = [self._push_commit(sha) for sha in listed[-20:]]
+        return {
+            "ref": ref, "before": before, "after": after, "created": before == "0" * 40, "deleted": after == "0" * 40, "forced": forced,
+            "base_ref": None, "compare": f"{self.url}/{self.repository}/compare/{before[:12]}...{after[:12]}", "commits": commits,
+            "head_commit": self._push_commit(after), "pusher": {"name": login, "email": None}, "repository": self.repository_json(), "sender": user(login),
+        }  # fmt: skip
+
+    def _push_commit(self, sha: str) -> dict:
+        fields = self.git("show", "-s", "--format=%T%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%B", sha).split("\0")
+        tree, author, author_email, date, committer, committer_email, message = fields
+        changed = self.git("diff-tree", "--no-commit-id", "--name-status", "-r", "--root", "-m", "--first-parent", sha).splitlines()
+        by_status = {"A": [], "R": [], "M": []}
+        for line in changed:
+            status, _, path = line.partition("\t")
+            by_status["R" if status.startswith("D") else "A" if status.startswith("A") else "M"].append(path.split("\t")[-1])
+        return {
+            "id": sha, "tree_id": tree, "distinct": True, "message": message.rstrip("\n"), "timestamp": date,
+            "url": f"{self.url}/{self.repository}/commit/{sha}", "author": {"name": author, "email": author_email, "date": date},
+            "committer": {"name": committer, "email": committer_email, "date": date},
+            "added": by_status["A"], "removed": by_status["R"], "modified": by_status["M"],
+        }  # fmt: skip
+
+    def as_sent(self, event: str, payload: dict) -> dict:
+        """The payload as GitHub would send it: completed to the event's schema (fields the fake does not model filled in), then
+        validated against GitHub's webhook descriptions; AssertionError naming what does not hold. A schedule has no webhook."""
+        if event == "schedule":
+            return payload
+        sent = contract().complete_webhook(event, json.loads(json.dumps(payload)), self.url, self._clock.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        problems = contract().webhook_errors(event, sent)
+        assert not problems, f"the {event} payload does not hold to GitHub's webhook description: {problems}"
+        return sent
 
     def schedule_event(self, cron: str) -> dict:
         return {"schedule": cron, "repository": self.repository_json()}
@@ -308,10 +400,22 @@ class FakeGitHub:
         if method == "GET" and path in self.settings:  # the settings: JSON, or the status they answer with
             answer = self.settings[path]
             if isinstance(answer, int):
-                return answer, {"message": {403: "Resource not accessible by integration", 404: "Not Found"}.get(answer, "Error")}, {}
+                return answer, error(answer, {403: "Resource not accessible by integration", 404: "Not Found"}.get(answer, "Error")), {}
             return self._page(answer, query) if isinstance(answer, list) else (200, answer, {})
+        routes = self._routes()
+        for route_method, pattern, handler in routes:
+            match = re.fullmatch(pattern, path)
+            if match and route_method == method:
+                try:
+                    return handler(query, body, *match.groups())
+                except KeyError:
+                    return 404, error(404, "Not Found"), {}
+        return 404, error(404, "Not Found (not served by the fake)"), {}
+
+    def _routes(self) -> list:
+        """(method, path pattern, handler): the REST endpoints the project calls (tests/test_github_contract.py holds the two equal)."""
         repo = re.escape(self.repository)
-        routes = [
+        return [
             ("GET", rf"/repos/{repo}", lambda q, b: (200, self.repository_json(), {})),
             ("GET", rf"/repos/{repo}/pulls/(\d+)", self._get_pull),
             ("PATCH", rf"/repos/{repo}/pulls/(\d+)", self._patch_pull),
@@ -329,21 +433,21 @@ class FakeGitHub:
             ("POST", rf"/repos/{repo}/issues/(\d+)/comments", self._create_comment),
             ("PATCH", rf"/repos/{repo}/issues/comments/(\d+)", self._patch_comment),
         ]
-        for route_method, pattern, handler in routes:
-            match = re.fullmatch(pattern, path)
-            if match and route_method == method:
-                try:
-                    return handler(query, body, *match.groups())
-                except KeyError:
-                    return 404, {"message": "Not Found"}, {}
-        return 404, {"message": "Not Found (not served by the fake)"}, {}
+
+    def route_templates(self) -> list[tuple[str, str]]:
+        return [(method, pattern) for method, pattern, _handler in self._routes()]
 
     def _page(self, items: list, query: dict) -> tuple[int, list, dict]:
         per_page, page = min(int(query.get("per_page", 30)), 100), int(query.get("page", 1))
         chunk = items[(page - 1) * per_page : page * per_page]
         headers = {}
-        if page * per_page < len(items):
-            headers["Link"] = f'<{self.api_url}{self._current_path}?{"&".join(f"{k}={quote(str(v))}" for k, v in {**query, "per_page": per_page, "page": page + 1}.items())}>; rel="next"'
+
+        def link(number: int) -> str:
+            return f"<{self.api_url}{self._current_path}?{'&'.join(f'{k}={quote(str(v))}' for k, v in {**query, 'per_page': per_page, 'page': number}.items())}>"
+
+        last = max(1, -(-len(items) // per_page))
+        if page < last:  # as GitHub: the next page and the last one
+            headers["Link"] = f'{link(page + 1)}; rel="next", {link(last)}; rel="last"'
         return 200, chunk, headers
 
     def _get_pull(self, query, body, number):
@@ -367,12 +471,14 @@ class FakeGitHub:
 
     def _create_pull(self, query, body):
         head = body.get("head", "").split(":", 1)[-1]
+        docs = "https://docs.github.com/rest/pulls/pulls#create-a-pull-request"
         if not self.ref(f"refs/heads/{head}"):
-            return 422, {"message": "Validation Failed", "errors": [{"field": "head", "code": "invalid"}]}, {}
+            return 422, error(422, "Validation Failed", docs, errors=[{"resource": "PullRequest", "field": "head", "code": "invalid"}]), {}
         try:
             number = self.open_pull(head, BOT["login"], body.get("title", ""), body.get("body") or "", body.get("base", "main"))
-        except ValueError as exc:
-            return 422, {"message": "Validation Failed", "errors": [{"message": str(exc)}]}, {}
+        except ValueError:
+            duplicate = {"resource": "PullRequest", "code": "custom", "message": f"A pull request already exists for {self.owner}:{head}."}
+            return 422, error(422, "Validation Failed", docs, errors=[duplicate]), {}
         return 201, self.pull_json(number), {}
 
     def _pull_files(self, query, body, number):
@@ -392,10 +498,17 @@ class FakeGitHub:
         return self._page(files, query)
 
     def _contents(self, query, body, path):
-        data = self.file_at(query.get("ref") or "refs/heads/main", unquote(path))
+        ref, path = query.get("ref") or "refs/heads/main", unquote(path)
+        data = self.file_at(ref, path)
         if data is None:
-            return 404, {"message": "Not Found"}, {}
-        return 200, {"type": "file", "path": unquote(path), "encoding": "base64", "content": base64.b64encode(data).decode()}, {}
+            return 404, error(404, "Not Found", "https://docs.github.com/rest/repos/contents#get-repository-content"), {}
+        sha = self.git("rev-parse", f"{ref}:{path}").strip()
+        api = f"{self.api_url}/repos/{self.repository}"
+        return 200, {
+            "type": "file", "path": path, "name": path.rsplit("/", 1)[-1], "sha": sha, "size": len(data), "encoding": "base64",
+            "content": base64.b64encode(data).decode(), "url": f"{api}/contents/{quote(path)}?ref={quote(ref)}", "git_url": f"{api}/git/blobs/{sha}",
+            "html_url": f"{self.url}/{self.repository}/blob/{quote(ref)}/{quote(path)}", "download_url": None,  # private: no raw link without a token
+        }, {}  # fmt: skip
 
     def _commit_pulls(self, query, body, sha):
         found = [self.pull_json(n) for n, p in sorted(self.pulls.items()) if sha in (p["merge_commit_sha"], p["head"]["sha"])]
@@ -418,9 +531,14 @@ class FakeGitHub:
 
     def _create_comment(self, query, body, number):
         if int(number) not in self.issues:
-            return 404, {"message": "Not Found"}, {}
+            return 404, error(404, "Not Found"), {}
         at = self.now()
-        comment = {"id": self._next_id(), "issue_number": int(number), "body": body["body"], "user": dict(BOT), "created_at": at, "updated_at": at, "edits": 0}
+        identifier = self._next_id()
+        comment = {
+            "id": identifier, "node_id": f"IC_{identifier}", "issue_number": int(number), "body": body["body"], "user": dict(BOT), "created_at": at, "updated_at": at,
+            "edits": 0, "author_association": "NONE", "url": f"{self.api_url}/repos/{self.repository}/issues/comments/{identifier}",
+            "html_url": f"{self.url}/{self.repository}/issues/{number}#issuecomment-{identifier}", "issue_url": f"{self.api_url}/repos/{self.repository}/issues/{number}",
+        }  # fmt: skip
         self.comments[comment["id"]] = comment
         return 201, comment, {}
 
@@ -482,15 +600,23 @@ class _Handler(BaseHTTPRequestHandler):
             path = url.path[len("/api/v3") :]
             body = json.loads(data) if data else None
             call = Call(method, path, query, body, authorized, "api")
-            if not authorized:
-                status, payload, headers = 401, {"message": "Requires authentication"}, {}
+            operation = contract().operation(method, path)
+            invalid = contract().request_errors(method, path, body) if operation else []
+            if not authorized:  # a private repository: not there for whoever may not see it (404, not 401 or 403)
+                status, payload, headers = 404, error(404, "Not Found"), {}
+            elif invalid:  # GitHub refuses a body its description does not allow, naming what is wrong
+                status, payload, headers = 422, error(422, "Invalid request.\n\n" + "\n".join(invalid), operation.documentation_url), {}
             else:
                 status, payload, headers = github.api(method, path, query, body or {})
+            payload = json.loads(json.dumps(payload))  # a copy: what the fake holds keeps only what it models
+            payload = contract().complete_response(method, path, status, payload, github.url, github._clock.strftime("%Y-%m-%dT%H:%M:%SZ"))
+            wrong = contract().response_errors(method, path, status, payload)
             call.status = status
             with github._lock:
                 github.calls.append(call)
                 if status in (401, 404) or (status >= 400 and "not served" in json.dumps(payload)):
                     github.unanswered.append(call)
+                github.violations += [f"{method} {path}: request body: {p}" for p in invalid] + [f"{method} {path} -> {status}: {p}" for p in wrong]
             self._send(status, json.dumps(payload).encode(), {"Content-Type": "application/json; charset=utf-8", **headers})
             return
         match = re.fullmatch(rf"/{re.escape(github.repository)}(?:\.git)?(/.*)", url.path)
