@@ -68,5 +68,10 @@ json_like = st.recursive(
 @settings(max_examples=300)
 @given(json_like)
 def test_reader_agrees_with_pyyaml_on_plain_data(value):
+    """Where the text holds a character the reader refuses (an invisible one, as U+200B), it says so instead."""
     text = yaml.safe_dump({"v": value}, allow_unicode=True)
-    assert yamlsafe.load(text.encode()).value == {"v": value}
+    document = yamlsafe.load(text.encode())
+    if yamlsafe.FORBIDDEN_CHARS.search(text):
+        assert document.problems and all(line >= 1 for line, _message in document.problems)
+    else:
+        assert not document.problems and document.value == {"v": value}
