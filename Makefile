@@ -126,12 +126,14 @@ github-lint: setup ## workflows and issue form: actionlint, zizmor (no findings)
 pytest: setup
 	@# The tests build labs of their own with the same namespace names: the repo's lab goes first.
 	@$(BIN)/bandwidth lab down >/dev/null 2>&1 || true
-	$(BIN)/pytest -q -m "not e2e"
+	$(BIN)/pytest -q -n 2 -m "not e2e and not lab"  # on both cores: none of these measures anything
+	$(BIN)/pytest -q -m "lab and not e2e"  # one at a time, with nothing else running: they measure rates
 
 e2e: setup ## the workflow files end to end with act against a local fake GitHub and, for the gateways' jobs, the lab
 	@# Scenarios 4, 6 and 7 build a lab of their own with the same namespace names: the repo's lab goes first.
 	@$(BIN)/bandwidth lab down >/dev/null 2>&1 || true
-	$(BIN)/pytest -q -m e2e
+	$(BIN)/pytest -q -n 2 -m "e2e and not lab"
+	$(BIN)/pytest -q -m "e2e and lab"
 
 molecule: setup ## the role's molecule scenario on the lab (create, converge, idempotence, verify, destroy)
 	@# molecule links the lab's inventory before its create step runs: the lab comes up first.

@@ -380,6 +380,7 @@ def merged(tmp_path_factory):
                 subprocess.run([BANDWIDTH, "lab", "down"], cwd=lab, capture_output=True, timeout=300, check=False)
 
 
+@pytest.mark.lab
 def test_merge_to_report_applies_verifies_comments_and_records_every_sop_step(merged: Merged):
     import docx
 
@@ -449,6 +450,7 @@ def test_merge_to_report_applies_verifies_comments_and_records_every_sop_step(me
     assert event["verified"] is True, event  # the workflow signed it with the key main trusts
 
 
+@pytest.mark.lab
 def test_rerun_the_apply_workflow_changes_nothing_and_says_so(merged: Merged):
     github = merged.world.github
     classes = lab_classes("gw-samarinda")
@@ -465,6 +467,7 @@ def test_rerun_the_apply_workflow_changes_nothing_and_says_so(merged: Merged):
     assert lab_classes("gw-samarinda") == classes and len(github.comments) == comments  # no comment: no pull request was merged
 
 
+@pytest.mark.lab
 def test_drift_a_class_changed_by_hand_opens_one_issue_updated_on_the_next_run_and_the_candidates_one_a_month(merged: Merged):
     """The whole scheduled workflow, twice: the drift issue opened then commented on; the month's candidates issue (the lab
     is idle: every allocation is a candidate to give back, each with a link to its prefilled form) opened then edited."""
@@ -506,6 +509,7 @@ def test_drift_a_class_changed_by_hand_opens_one_issue_updated_on_the_next_run_a
         assert re.fullmatch(r"BW-[0-9]{4}-[0-9]{4}", query["id"]) and query["agency"]
 
 
+@pytest.mark.lab
 def test_forms_a_change_an_extension_and_a_give_back_reach_the_gateway_with_a_report_and_letter_that_say_so(merged: Merged):
     """Perubahan raises the agency's download ceiling, Perpanjangan moves its end later, then Pengembalian (cabut sekarang)
     removes it: each through the intake,
@@ -604,6 +608,7 @@ def test_settings_a_weakened_setting_opens_one_issue_updated_and_none_when_all_h
     assert len(github.comments_on(issues[0]["number"])) == 1
 
 
+@pytest.mark.lab
 def test_gate_main_without_the_whole_chain_reaches_no_gateway_until_the_kasi_says_why(merged: Merged):
     """An admin merge (one role approved), then a direct push: nothing applied, one issue for the Kasi, updated. Then the
     Kasi's emergency dispatch with a reason: applied, and the reason is on the record."""

@@ -41,10 +41,15 @@ def test_every_stand_in_declares_the_inputs_the_workflows_pass():
                     assert set(step.get("with") or {}) <= set(action.get("inputs") or {}), f"{path.name} job {name}: {step['uses']} with {step.get('with')}"
 
 
-def test_make_test_runs_the_e2e_scenarios_exactly_once():
+def test_make_test_runs_every_test_exactly_once_and_the_lab_ones_alone():
+    """Four runs whose markers split the tests without overlap: those that need no lab on both cores (pytest-xdist), the lab's
+    one at a time with nothing beside them (they measure rates)."""
     done = subprocess.run(["make", "-n", "-C", str(ROOT), "test", "APT_PACKAGES="], capture_output=True, text=True, check=True, timeout=60)
-    runs = [line for line in done.stdout.splitlines() if "/pytest " in line]
-    assert runs == ['.venv/bin/pytest -q -m "not e2e"', ".venv/bin/pytest -q -m e2e"], runs
+    runs = [line.split("#")[0].strip() for line in done.stdout.splitlines() if "/pytest " in line]
+    assert runs == [
+        '.venv/bin/pytest -q -n 2 -m "not e2e and not lab"', '.venv/bin/pytest -q -m "lab and not e2e"',
+        '.venv/bin/pytest -q -n 2 -m "e2e and not lab"', '.venv/bin/pytest -q -m "e2e and lab"',
+    ], runs  # fmt: skip
 
 
 def test_the_fake_answers_rest_and_git_with_the_token_only(tmp_path: Path):
