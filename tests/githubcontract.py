@@ -115,6 +115,10 @@ class Contract:
         if operation is None:
             return [f"{method} {path}: not an operation of GitHub's REST API {self.version}"]
         responses = operation.spec["responses"]
+        if str(status) not in responses and status >= 400:
+            # GitHub answers any endpoint with an error its description does not list (403 to a token without the
+            # permission, for one): its generic error body, then.
+            return _messages(self._validator(REST_URI, "/components/schemas/basic-error"), body)
         if str(status) not in responses:
             return [f"{method} {operation.template}: GitHub does not answer {status} (it answers {', '.join(responses)})"]
         response = responses[str(status)]

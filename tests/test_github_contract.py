@@ -93,6 +93,9 @@ def test_a_documented_shape_is_held_and_a_wrong_one_is_named(contract):
     issue["url"] = ""  # the fake once sent pull_request.url = ""
     assert contract.response_errors("GET", "/repos/o/r/issues/1", 200, issue) == ["url: '' is not a 'uri'"]
     assert contract.response_errors("GET", "/repos/o/r/issues/1", 201, issue) == ["GET /repos/{owner}/{repo}/issues/{issue_number}: GitHub does not answer 201 (it answers 200, 301, 304, 404, 410)"]
+    # An error the description does not list (403 to a token without the permission) is GitHub's generic error body.
+    assert contract.response_errors("GET", "/orgs/o/actions/runner-groups", 403, {"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest"}) == []
+    assert contract.response_errors("GET", "/orgs/o/actions/runner-groups", 403, {"message": 5}) == ["message: 5 is not of type 'string'"]
     assert contract.request_errors("POST", "/repos/o/r/issues/1/comments", {"body": 5}) == ["body: 5 is not of type 'string'"]
     assert contract.request_errors("GET", "/repos/o/r/branches/main/protection/x", None)[0].endswith("not an operation of GitHub's REST API " + contract.version)
     assert contract.webhook_errors("push", {"ref": "refs/heads/main"})[0] == "(top level): 'before' is a required property"

@@ -31,6 +31,7 @@ def settings_check(github: FakeGitHub, *extra: str, cwd: Path = ROOT) -> subproc
     done = subprocess.run([BANDWIDTH, "settings-check", "--github-repo", REPO, *extra], cwd=cwd, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert "Traceback" not in done.stderr, done.stderr
     assert github.calls and all(call.authorized for call in github.calls)
+    assert not github.violations, github.violations  # every answer as GitHub's REST description has it
     return done
 
 
