@@ -14,7 +14,7 @@ import docx
 import jsonschema
 import pytest
 
-from bandwidth.reports import report_data, report_files, report_markdown, report_text
+from bandwidth.reports import completion, report_data, report_files, report_markdown, report_text
 from conftest import FULL_TIMELINE, HOSTILE_AGENCY, allocation, rates, sample
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,6 +132,20 @@ def test_writes_every_file_and_the_json_validates(tmp_path: Path):
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
     jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER).validate(document)
     assert '  "commit"' in files["report.json"].read_text(encoding="utf-8")  # indent 2
+
+
+def test_two_reports_finished_in_the_same_second_get_a_folder_each(tmp_path: Path):
+    """A re-run right after a run (the same second in the stamp): the second folder holds only its own files, never a
+    letter the first one wrote; latest points at the second."""
+    first = sample()
+    completion.write(first, tmp_path)
+    second = sample()
+    second["allocations"] = [{**a, "changed": False} for a in second["allocations"]]
+    folder = completion.write(second, tmp_path)
+    stamp = first["finished"].replace(":", "").replace("-", "")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([stamp, f"{stamp}-2", "latest"])
+    assert folder.name == f"{stamp}-2" and (tmp_path / "latest").resolve() == folder.resolve()
+    assert not [p.name for p in folder.iterdir() if p.suffix == ".docx"] and any(p.suffix == ".docx" for p in (tmp_path / stamp).iterdir())
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,14 @@ def utc_now() -> str:
 
 
 def stamped_folder(root: Path, finished: str) -> Path:
-    """root/<UTC time> of a report: 20261128T010203Z."""
-    return root / finished.replace(":", "").replace("-", "")
+    """root/<UTC time> of a report: 20261128T010203Z; a new folder each time (a second report finished in the same second is
+    20261128T010203Z-2), so a folder holds the files of its own report only, never a letter left by another."""
+    stamp = finished.replace(":", "").replace("-", "")
+    folder, count = root / stamp, 1
+    while folder.exists():
+        count += 1
+        folder = root / f"{stamp}-{count}"
+    return folder
 
 
 def point_latest(root: Path, folder: Path) -> None:
