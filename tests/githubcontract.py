@@ -98,9 +98,6 @@ class Contract:
                 return operation
         return None
 
-    def _validator(self, uri: str, pointer: str, dialect=OAS30Validator):
-        return _validator(self, uri, pointer, dialect)
-
     def request_errors(self, method: str, path: str, body) -> list[str]:
         operation = self.operation(method, path)
         if operation is None:
@@ -108,7 +105,7 @@ class Contract:
         content = ((operation.spec.get("requestBody") or {}).get("content") or {}).get("application/json")
         if content is None:
             return [] if body in (None, {}) else [f"{method} {operation.template}: takes no JSON body"]
-        return _messages(self._validator(REST_URI, f"{operation.pointer}/requestBody/content/application~1json/schema"), body)
+        return _messages(_validator(self, REST_URI, f"{operation.pointer}/requestBody/content/application~1json/schema", OAS30Validator), body)
 
     def response_errors(self, method: str, path: str, status: int, body) -> list[str]:
         operation = self.operation(method, path)
@@ -118,7 +115,7 @@ class Contract:
         if str(status) not in responses and status >= 400:
             # GitHub answers any endpoint with an error its description does not list (403 to a token without the
             # permission, for one): its generic error body, then.
-            return _messages(self._validator(REST_URI, "/components/schemas/basic-error"), body)
+            return _messages(_validator(self, REST_URI, "/components/schemas/basic-error", OAS30Validator), body)
         if str(status) not in responses:
             return [f"{method} {operation.template}: GitHub does not answer {status} (it answers {', '.join(responses)})"]
         response = responses[str(status)]
@@ -128,14 +125,14 @@ class Contract:
             response = self._resolve(self.rest, pointer)
         if "application/json" not in (response.get("content") or {}):
             return [] if body in (None, "", b"") else [f"{method} {operation.template} {status}: GitHub sends no JSON body"]
-        return _messages(self._validator(REST_URI, f"{pointer}/content/application~1json/schema"), body)
+        return _messages(_validator(self, REST_URI, f"{pointer}/content/application~1json/schema", OAS30Validator), body)
 
     def webhook_errors(self, event: str, payload: dict) -> list[str]:
         name = event.replace("_", "-") + (f"-{payload['action']}" if "action" in payload and event not in ("workflow_dispatch",) else "")
         if name not in self.webhooks["webhooks"]:
             return [f"{name}: not a webhook GitHub sends (@octokit/openapi-webhooks {self.webhooks['info']['version']})"]
         pointer = f"/webhooks/{_escape(name)}/post/requestBody/content/application~1json/schema"
-        return _messages(self._validator(WEBHOOKS_URI, pointer, OAS31Validator), payload)
+        return _messages(_validator(self, WEBHOOKS_URI, pointer, OAS31Validator), payload)
 
     # ---- answers in GitHub's shape: what the fake knows, with every other field GitHub requires filled in ----
 

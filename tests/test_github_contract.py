@@ -181,7 +181,6 @@ def test_the_webhook_payloads_are_what_github_sends(github: FakeGitHub):
     github.edit_issue(issue, body="isi baru")
     assert github.as_sent("issues", github.issues_event(issue, "edited"))["changes"] == {"body": {"from": "isi"}}
     broken = github.pull_request_event(number, "opened")
-    broken["pull_request"]["user"] = {"login": user("x")["login"]}  # no id: not a user GitHub would send
-    broken["pull_request"]["user"]["id"] = "seven"
+    broken["pull_request"]["user"] = {**user("x"), "id": "seven"}  # an id that is not a number: not a user GitHub would send
     with pytest.raises(AssertionError, match="pull_request/user/id: 'seven' is not of type 'integer'"):
         github.as_sent("pull_request", broken)
