@@ -11,7 +11,7 @@ RUNTIME_STAMP := $(VENV)/.installed-runtime
 GITHUB_STAMP := $(VENV)/github/.installed
 PIP_INSTALL := $(BIN)/python -m pip install -q --disable-pip-version-check
 UV_INSTALL := $(BIN)/uv pip install -q --python $(BIN)/python
-APT_PACKAGES := git iproute2 iputils-ping iperf3 openssh-server openssh-client chromium curl jq
+APT_PACKAGES := git iproute2 iputils-ping iperf3 openssh-server openssh-client chromium curl jq prometheus prometheus-alertmanager python3-prometheus-client
 
 .PHONY: help setup setup-runtime lock update-github-descriptions system-packages lab lab-down monitor docs-images check test pytest e2e molecule lint github-lint bench clean
 
