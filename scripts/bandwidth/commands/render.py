@@ -52,9 +52,9 @@ def run(args) -> int:
         args.output_dir.mkdir(parents=True, exist_ok=True)
         folder = PlanFolder(args.output_dir)
         folder.remove_stale(keep=set(plans))  # the plan of a gateway that left the inventory
-        who = controller()
+        who, commit = controller(), rendered_commit(args.repo)
         for spec in plans.values():
-            folder.write(dataclasses.replace(spec, today=result.today.isoformat(), controller=who))
+            folder.write(dataclasses.replace(spec, today=result.today.isoformat(), controller=who, commit=commit))
         return EXIT_OK
     if args.format == "tc":
         text = "".join(f"# {name}\n" + batch_text(spec, args.leaf_qdisc) for name, spec in plans.items())
@@ -66,3 +66,12 @@ def run(args) -> int:
     else:
         sys.stdout.write(text)
     return EXIT_OK
+
+
+def rendered_commit(root: Path):
+    """HEAD of the repository (its sha and committer time), or None outside a git repository."""
+    from bandwidth import gitread
+    from bandwidth.shaping.plan import RenderedCommit
+
+    fields = gitread.text(gitread.git(root, "log", "-1", "--format=%H %ct", check=False)).split()
+    return RenderedCommit(sha=fields[0], time=int(fields[1])) if len(fields) == 2 else None

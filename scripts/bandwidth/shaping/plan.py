@@ -81,6 +81,14 @@ class Controller:
 
 
 @dataclass(frozen=True)
+class RenderedCommit:
+    """The commit of the repository the plan was rendered from: the gateway's collector exposes it."""
+
+    sha: str
+    time: int  # committer time, Unix seconds
+
+
+@dataclass(frozen=True)
 class GatewayPlan:
     gateway: str
     devices: tuple[PlanDevice, ...]
@@ -88,17 +96,21 @@ class GatewayPlan:
     ifbs: tuple[str, ...]
     today: str | None = None  # ISO date (WITA) the plan is for
     controller: Controller | None = None
+    commit: RenderedCommit | None = None
+    # allocation id -> agency, for the labels of the collector's metrics (not for tc: the module ignores it)
+    agencies: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> dict:
-        """The document of schemas/plan.schema.json (today and controller only when set)."""
+        """The document of schemas/plan.schema.json (today, controller, commit, agencies only when set)."""
         doc = _plain(asdict(self))
-        head = {key: doc.pop(key) for key in ("today", "controller")}
+        doc["agencies"] = dict(self.agencies) or None
+        head = {key: doc.pop(key) for key in ("today", "controller", "commit", "agencies")}
         return {**{k: v for k, v in head.items() if v is not None}, **doc}
 
     @classmethod
     def from_json(cls, doc: dict) -> GatewayPlan:
         """A document already valid against the schema (PlanFolder.read checks it) as objects."""
-        controller = doc.get("controller")
+        controller, commit = doc.get("controller"), doc.get("commit")
         return cls(
             gateway=doc["gateway"],
             devices=tuple(
@@ -117,6 +129,8 @@ class GatewayPlan:
             ifbs=tuple(doc["ifbs"]),
             today=doc.get("today"),
             controller=Controller(**controller) if controller else None,
+            commit=RenderedCommit(**commit) if commit else None,
+            agencies=tuple(sorted(doc.get("agencies", {}).items())),
         )
 
     def labels(self) -> set[str]:

@@ -45,7 +45,8 @@ def gateway_spec(gateway: Gateway, allocations: list[Allocation], today: dt.date
             ))  # fmt: skip
         redirects.append(Redirect(device=uplink.lan_interface, ifb=ifb))
         ifbs.append(ifb)
-    return GatewayPlan(gateway=gateway.name, devices=tuple(devices), redirects=tuple(redirects), ifbs=tuple(ifbs))
+    agencies = tuple(sorted((a.id, a.agency) for a in active if a.uplink in gateway.uplinks))
+    return GatewayPlan(gateway=gateway.name, devices=tuple(devices), redirects=tuple(redirects), ifbs=tuple(ifbs), agencies=agencies)
 
 
 def render(inventory: Inventory, allocations: list[Allocation], today: dt.date) -> dict[str, GatewayPlan]:
