@@ -18,7 +18,8 @@ description:
   - Once tc is being changed the run finishes by itself: a dropped connection or a killed controller
     does not stop it half way. What it applied is kept on the gateway until a controller records it
     (see M(bandwidth_acknowledge)), so every later run reports it until then.
-  - After a successful run the applied plan is kept in C(<state_dir>/applied.json) for boot restore.
+  - After a successful run the applied plan is kept in C(<state_dir>/applied.json) for boot restore, and the
+    agencies and commit of the plan in C(<state_dir>/monitoring.json) for the collector's labels.
   - In check mode nothing is changed; with C(--diff) the planned tc commands are shown.
 options:
   gateway: {description: Name of the gateway; the plan must be for it., type: str, required: true}
@@ -52,6 +53,7 @@ runs: {description: Ids of the runs whose differences are reported here and awai
 created_ifbs: {description: ifb devices created by this run., type: list, returned: always}
 lock_seconds: {description: Seconds spent waiting for the lock., type: float, returned: always}
 restore_version: {description: Version of the boot-restore program installed in the state folder ('' if none)., type: str, returned: always}
+exporter_version: {description: Version of the collector installed in the state folder ('' if none)., type: str, returned: always}
 failed_command: {description: The tc command that failed., type: str, returned: failure}
 rolled_back: {description: Whether every device was read back as before the run., type: bool, returned: failure}
 batch_file: {description: The failed batch, kept on the gateway., type: str, returned: failure}
@@ -61,15 +63,26 @@ import json
 import os
 import uuid
 
-from ansible.module_utils.bandwidth_converge import ConvergeError, Gateway, GatewayLock, converge, failure_message, journal_run, keep_applied, keep_failed_batch, unreported_runs
+from ansible.module_utils.bandwidth_converge import (
+    ConvergeError,
+    Gateway,
+    GatewayLock,
+    converge,
+    failure_message,
+    journal_run,
+    keep_applied,
+    keep_failed_batch,
+    keep_monitoring_labels,
+    unreported_runs,
+)
 from ansible.module_utils.basic import AnsibleModule
 
 DIFFERENCES_AS_DATA = 1000  # above this, `differences` is returned only as `differences_json` (outside check mode)
 
 
-def installed_restore_version(state_dir):
+def installed_version(state_dir, program):
     try:
-        with open(os.path.join(state_dir, "restore", "VERSION"), encoding="utf-8") as handle:
+        with open(os.path.join(state_dir, program, "VERSION"), encoding="utf-8") as handle:
             return handle.read().strip()
     except OSError:
         return ""
@@ -105,7 +118,7 @@ def main():
     controller = plan.get("controller") if isinstance(plan.get("controller"), dict) else {}
     owner = {"controller": controller.get("host"), "controller_pid": controller.get("pid"), "purpose": "read-back" if module.check_mode else "apply"}
 
-    result = {"changed": False, "created_ifbs": [], "count": 0, "runs": [], "restore_version": installed_restore_version(state_dir)}
+    result = {"changed": False, "created_ifbs": [], "count": 0, "runs": [], "restore_version": installed_version(state_dir, "restore"), "exporter_version": installed_version(state_dir, "exporter")}
     failure = None
     try:
         with GatewayLock(state_dir, exclusive=not module.check_mode, owner=owner, timeout=p["lock_timeout_seconds"]) as lock:
@@ -119,6 +132,7 @@ def main():
                 if outcome.commands:
                     journal_run(state_dir, uuid.uuid4().hex, outcome.differences)
                 keep_applied(state_dir, plan, p["leaf_qdisc"])
+                keep_monitoring_labels(state_dir, plan)
                 runs = unreported_runs(state_dir)
                 found = [d for run in runs for d in run.get("differences", [])]
                 result.update(changed=bool(runs), runs=[run["run"] for run in runs])

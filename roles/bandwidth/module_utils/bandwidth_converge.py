@@ -204,6 +204,16 @@ def keep_applied(state_dir: str, plan: dict, leaf: str) -> bool:
     return True
 
 
+def keep_monitoring_labels(state_dir: str, plan: dict) -> bool:
+    """Keep what the collector labels its series with (agencies, the commit rendered); True if it changed."""
+    path = os.path.join(state_dir, "monitoring.json")
+    labels = {"format": STATE_FORMAT, "gateway": plan["gateway"], "commit": plan.get("commit"), "agencies": plan.get("agencies") or {}}
+    if os.path.exists(path) and read_json(path, None) == labels:
+        return False
+    write_json(path, labels)
+    return True
+
+
 # ---- reading and changing tc -------------------------------------------------------------------
 
 

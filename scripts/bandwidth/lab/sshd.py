@@ -89,4 +89,7 @@ def write_inventory(doc: dict, source: Path, target: Path) -> None:
         "# its own, and the boot-restore unit is written there, never installed (`bandwidth lab reboot`).\n"
         f"bandwidth_state_dir: {json.dumps(str(target.parent / 'state') + '/{{ inventory_hostname }}')}\n"
         'bandwidth_restore_unit_dir: "{{ bandwidth_state_dir }}"\nbandwidth_restore_enable: false\n'
+        "# The collector likewise: its unit is written there, and `bandwidth lab monitoring up` runs the installed\n"
+        "# program in the gateway's namespace; its library is this machine's (make setup installs it).\n"
+        'bandwidth_exporter_unit_dir: "{{ bandwidth_state_dir }}"\nbandwidth_exporter_service_enable: false\nbandwidth_exporter_packages: []\n'
     )
