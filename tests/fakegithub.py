@@ -81,6 +81,7 @@ class FakeGitHub:
     reviews: dict = field(default_factory=dict)  # number -> [review]
     members: set = field(default_factory=set)  # logins of the organisation's members: their author_association is MEMBER
     violations: list = field(default_factory=list)  # what did not hold to GitHub's descriptions (githubcontract): a test fails on any
+    latency: float = 0.0  # seconds each REST call waits before it is answered: a slow GitHub, so that races show
 
     def __post_init__(self):
         self.git_root = self.root / "git"
@@ -516,7 +517,9 @@ class FakeGitHub:
 
     def _list_issues(self, query, body):
         state = query.get("state", "open")
-        return self._page([dict(i) for n, i in sorted(self.issues.items(), reverse=True) if state in ("all", i["state"])], query)
+        wanted = {name for name in query.get("labels", "").split(",") if name}  # as GitHub: every label named, comma-separated
+        found = [dict(i) for n, i in sorted(self.issues.items(), reverse=True) if state in ("all", i["state"]) and wanted <= {label["name"] for label in i["labels"]}]
+        return self._page(found, query)
 
     def _create_issue(self, query, body):
         number = self.open_issue(body["title"], body.get("body") or "", BOT["login"], [label if isinstance(label, str) else label["name"] for label in body.get("labels", [])])
@@ -524,6 +527,9 @@ class FakeGitHub:
 
     def _patch_issue(self, query, body, number):
         issue = self.issues[int(number)]
+        if body.get("state") and body["state"] != issue["state"]:  # as GitHub: when and why it was closed, or that it was reopened
+            at, closing = self.now(), body["state"] == "closed"
+            issue.update(closed_at=at if closing else None, updated_at=at, state_reason=body.get("state_reason") or ("completed" if closing else "reopened"))
         for key in ("title", "body", "state"):
             if key in body:
                 issue[key] = body[key]
@@ -597,6 +603,7 @@ class _Handler(BaseHTTPRequestHandler):
         data = self._body()
         authorized = github.authorized(self.headers.get("Authorization"))
         if url.path.startswith("/api/v3/"):
+            time.sleep(github.latency)
             path = url.path[len("/api/v3") :]
             body = json.loads(data) if data else None
             call = Call(method, path, query, body, authorized, "api")

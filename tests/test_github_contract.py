@@ -24,8 +24,9 @@ PYTHON_FILES = sorted((ROOT / "scripts/bandwidth").rglob("*.py"))
 SHELL_CALL = re.compile(r"github_api(?P<list>_list)?\s+(?:(?P<method>GET|POST|PATCH|PUT|DELETE)\s+)?\"(?P<path>/?(?:repos|orgs)/[^\"]+)\"")
 # Called by the project and not served by the fake, each with why.
 NOT_SERVED = {"/orgs/{org}/rulesets/{ruleset_id} GET": "settings-check reads an organisation's ruleset; no scenario has one"}
-# Python's client is GET-only (approvals.GitHub, settings.Reader): every path literal it is given is a GET.
-PYTHON_CALL = re.compile(r"f?\"(?P<path>/(?:repos|orgs)/[^\"\s:]+)")
+# Python's clients (approvals.GitHub, settings.Reader) read: a path literal is a GET, unless a write names its method
+# first, as alert_issues.GitHub.send("POST", f"/repos/{repo}/issues", ...) does.
+PYTHON_CALL = re.compile(r"(?:\"(?P<method>POST|PATCH|PUT|DELETE)\",\s*)?f?\"(?P<path>/(?:repos|orgs)/[^\"\s:]+)")
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,7 @@ def project_calls() -> set[tuple[str, str, str]]:
             calls.add(("GET" if match["list"] else match["method"] or "GET", match["path"], path.name))
     for path in PYTHON_FILES:
         for match in PYTHON_CALL.finditer(path.read_text(encoding="utf-8")):
-            calls.add(("GET", match["path"], str(path.relative_to(ROOT))))
+            calls.add((match["method"] or "GET", match["path"], str(path.relative_to(ROOT))))
     return calls
 
 

@@ -26,6 +26,8 @@ REGISTRY = {
     "overcapacity": "overcapacity",
     "new": "new",
     "settings-check": "settings_check",
+    "monitoring-config": "monitoring_config",
+    "alert-webhook": "alert_webhook",
 }
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
