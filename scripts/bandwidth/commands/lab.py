@@ -10,10 +10,11 @@ HELP = "the network-namespace replica of the inventory: up, down, status, reboot
 def add_arguments(parser) -> None:
     parser.add_argument(
         "action",
-        choices=("up", "down", "status", "reboot", "fault"),
+        choices=("up", "down", "status", "reboot", "fault", "monitoring"),
         help=(
             "up: (re)build the lab; down: remove it; status: is it up (exit 0) or not (1); reboot GATEWAY: clear its tc state as a "
-            "reboot would, then run its boot restore; fault ID: break that allocation's shaping by hand (the next apply repairs it)"
+            "reboot would, then run its boot restore; fault ID: break that allocation's shaping by hand (the next apply repairs it); "
+            "monitoring: start the collectors, Prometheus and Alertmanager on the lab (after apply)"
         ),
     )
     parser.add_argument("gateway", nargs="?", metavar="GATEWAY|ID", help="reboot: the gateway; fault: the allocation")
@@ -27,6 +28,9 @@ def add_arguments(parser) -> None:
     faults.add_argument("--without-filter", choices=("ipv4", "ipv6"), help="delete its u32 filters of this address family")
     faults.add_argument("--direction", choices=("download", "upload"), help="only this direction (default: both)")
     options.plans(parser, "fault: the plans of the last apply")
+    watch = parser.add_argument_group("monitoring")
+    watch.add_argument("--webhook-url", metavar="URL", help="where Alertmanager posts alerts (default: http://<lab address>:9095/, for `bandwidth alert-webhook`)")
+    watch.add_argument("--smtp-smarthost", metavar="HOST:PORT", help="the mail server Alertmanager sends e-mail to (default: the settings' default)")
 
 
 def run(args) -> int:

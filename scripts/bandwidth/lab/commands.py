@@ -30,12 +30,18 @@ def run(args) -> int:
     lab_dir = Path(os.path.abspath(lab_dir))
     try:
         if (args.action in ("reboot", "fault")) != bool(getattr(args, "gateway", None)):
-            raise LabError("reboot takes a gateway (bandwidth lab reboot GATEWAY), fault an allocation (bandwidth lab fault ID); up, down and status take none")
+            raise LabError("reboot takes a gateway (bandwidth lab reboot GATEWAY), fault an allocation (bandwidth lab fault ID); up, down, status and monitoring take none")
         if args.action == "fault":
             from bandwidth.lab.fault import fault
 
             directions = (args.direction,) if args.direction else ("download", "upload")
             return fault(lab_dir, root / args.plans, args.gateway, args.ceil_percent, args.without_filter, directions)
+        if args.action == "monitoring":
+            from bandwidth.lab import monitoring
+
+            urls = monitoring.up(lab_dir, args.webhook_url, args.smtp_smarthost)
+            print(f"lab monitoring up: Prometheus {urls['prometheus']}, Alertmanager {urls['alertmanager']}, alerts posted to {urls['webhook']}")
+            return 0
         if args.action == "up":
             return up(root, args.inventory, lab_dir, args.today, clients=getattr(args, "clients", True), rebuild=getattr(args, "rebuild", False))
         if args.action == "down":
