@@ -134,6 +134,12 @@ def test_monitor_computes_rates_flags_and_resets(monitored: Repo):
     assert latest.is_symlink() and re.fullmatch(r"\d{8}T\d{6}Z", latest.readlink().name)
     report = json.loads((latest / "monitoring.json").read_text())
     jsonschema.validate(report, SCHEMA)
+    assert (report["format"], report["kind"]) == (2, "snapshot")
+    # A snapshot written before "kind" (format 1) still validates; format 2 without its kind does not.
+    legacy = {key: value for key, value in report.items() if key != "kind"}
+    jsonschema.validate({**legacy, "format": 1}, SCHEMA)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(legacy, SCHEMA)
     by_id = {a["id"]: a for a in report["allocations"]}
 
     hot = by_id["BW-2026-0001"]
@@ -160,7 +166,11 @@ def test_monitor_computes_rates_flags_and_resets(monitored: Repo):
     assert markdown.startswith("## Laporan Monitoring Bandwidth\n")
     assert "**Kandidat penambahan" in markdown and "Kandidat pengembalian" in markdown and "Penghitung direset" in markdown
     assert "| 20 / 20 |" in markdown  # average / peak download of BW-2026-0001 in Mbit/s, Indonesian notation
+    # It says what it is: a daily snapshot, for sites without Prometheus; the month comes from Prometheus.
+    snapshot = "Laporan ini adalah potret harian: penghitung kelas tc dibaca selama beberapa menit, untuk lokasi yang belum memiliki Prometheus."
+    assert snapshot in markdown and "`bandwidth monitor --prometheus URL --month YYYY-MM`" in markdown
     html = (latest / "monitoring.html").read_text()
+    assert snapshot.replace(":", "&#58;") in html  # as every text of the page, with its colons as entities
     assert html.count("<svg ") == 2 and "<title>Laporan Monitoring Bandwidth" in html and "28 November 2026" in html
 
 

@@ -1,4 +1,7 @@
-"""`bandwidth monitor`: turn tc counter samples into the "Laporan Monitoring Bandwidth".
+"""`bandwidth monitor`: turn tc counter samples into the "Laporan Monitoring Bandwidth", the daily snapshot.
+
+The snapshot is for sites without Prometheus: a few minutes of counters a day. With Prometheus, the monthly report
+(`bandwidth monitor --prometheus URL --month YYYY-MM`, bandwidth.monitoring.monthly) covers every working hour.
 
 Inputs are what playbooks/monitor.yml leaves in .plans/: <gateway>.json (the plan: which device and class
 minor is which allocation and direction) and <gateway>.counters.json (samples of `tc -s class show` from the
@@ -27,7 +30,8 @@ from bandwidth.shaping.plan import GatewayPlan, PlanClass, PlanFolder
 from bandwidth.shaping.tc import build as tc_build
 from bandwidth.shaping.tc import parse
 
-FORMAT = 1
+FORMAT = 2  # schemas/monitoring.schema.json: 2 adds "kind"
+KIND = "snapshot"
 ROOT_CLASS, DEFAULT_CLASS = tc_build.ROOT_CLASS, tc_build.DEFAULT_CLASS  # the uplink; the traffic of no allocation
 COUNTERS = parse.COUNTERS
 WRAP32 = 2**32  # packets, drops and overlimits are 32-bit counters in the kernel's class stats
@@ -190,6 +194,7 @@ def build(options: MonitorOptions) -> dict:
     steps = {g["step_seconds"] for g in gateways if isinstance(g["step_seconds"], int)}
     report = {
         "format": FORMAT,
+        "kind": KIND,
         "title": "Laporan Monitoring Bandwidth",
         "started": started[0] if started else None,
         "finished": utc_now(),

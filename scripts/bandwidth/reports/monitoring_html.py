@@ -35,6 +35,7 @@ def render(report: dict) -> str:
         *page_start(f"Laporan Monitoring Bandwidth - {report['finished']}", CSS),
         "<h1>Laporan Monitoring Bandwidth</h1>",
         '<p class="sub">Pemerintah Provinsi Kalimantan Timur · Bidang Teknologi Informasi dan Komunikasi · pemakaian bandwidth per alokasi dari penghitung kelas HTB (tc)</p>',
+        f'<p class="note">{h(text.SNAPSHOT_NOTE)}</p>',
         '<dl class="meta">',
         f"<dt>Pengamatan</dt><dd>{h(text.period_text(report))}</dd>",
         f"<dt>Gateway</dt><dd>{_gateway_names(report)}</dd>",

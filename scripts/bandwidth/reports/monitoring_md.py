@@ -53,6 +53,14 @@ def period_text(report: dict) -> str:
     return text
 
 
+# What the snapshot is, for the reader: a daily sample, not the month (the monthly report needs Prometheus).
+MONTHLY_COMMAND = "bandwidth monitor --prometheus URL --month YYYY-MM"
+SNAPSHOT_NOTE = (
+    "Laporan ini adalah potret harian: penghitung kelas tc dibaca selama beberapa menit, untuk lokasi yang belum memiliki Prometheus. "
+    "Dengan Prometheus, Laporan Monitoring Bandwidth Bulanan (puncak dan persentil ke-95 harian pada jam kerja sebulan penuh) dibuat dengan "
+    f"{MONTHLY_COMMAND}."
+)
+
 # The issue form each group of candidates is linked to (monitoring_forms builds the links).
 FORM_NAMES = {"at_ceiling": "Perubahan Bandwidth", "underused": "Pengembalian / Pencabutan Bandwidth"}
 
@@ -112,6 +120,7 @@ def notes(allocation: dict) -> str:
 def render(report: dict) -> str:
     head = ["## Laporan Monitoring Bandwidth", ""]
     head += ["Pemakaian bandwidth per alokasi dari penghitung kelas HTB (tc) di setiap gateway.", ""]
+    head += ["*" + SNAPSHOT_NOTE.replace(MONTHLY_COMMAND, f"`{MONTHLY_COMMAND}`") + "*", ""]
     gateways = ", ".join(md(g["name"]) for g in report["gateways"])
     head += [f"Pengamatan: {period_text(report)} · gateway: {gateways or '-'}", ""]
     for _key, heading, text in candidates_lines(report):
