@@ -20,7 +20,7 @@ def run(args) -> int:
     from bandwidth.monitoring.config_files import read_settings, render_all, write_all
 
     inventory = Path(args.inventory) if Path(args.inventory).is_absolute() else Path(args.repo) / args.inventory
-    files = render_all(inventory, read_settings(args.settings))
+    files = render_all(inventory, read_settings(args.settings), args.settings)
     for path in write_all(args.output_dir, files):
         print(path)
     return EXIT_OK
