@@ -151,7 +151,7 @@ def test_the_contract_lists_the_metrics_and_recording_rules():
     names = contract_names()
     assert "bandwidth_allocation_sent_bytes_total" in names and "bandwidth_applied_info" in names
     assert "bandwidth_allocation:bits_per_second:rate5m" in names
-    assert len(names) == 15, sorted(names)
+    assert len(names) == 16, sorted(names)
 
 
 @pytest.mark.parametrize(

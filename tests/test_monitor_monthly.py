@@ -79,7 +79,7 @@ def label_value(text: str) -> str:
 def openmetrics() -> str:
     """The exporter's raw metrics over the month and half an hour either side, a sample every 5 minutes."""
     times = range(M0 - 1800, M1 + 1800 + 1, STEP)
-    families = {"bandwidth_allocation_sent_bytes": [], "bandwidth_allocation_maximum_bits_per_second": [], "bandwidth_allocation_guaranteed_bits_per_second": []}
+    families = {"bandwidth_allocation_sent_bytes": [], "bandwidth_allocation_maximum_bytes_per_second": [], "bandwidth_allocation_guaranteed_bytes_per_second": []}
     for ident, (gateway, agency, down, up) in ALLOCATIONS.items():
         for direction, (guaranteed, maximum) in (("download", down), ("upload", up)):
             labels = f'gateway="{gateway}",uplink="isp-a",allocation="{ident}",agency="{label_value(agency)}",direction="{direction}",family="ipv4"'
@@ -90,8 +90,9 @@ def openmetrics() -> str:
                 if t > times[0]:
                     counter += round(mbit(ident, direction, t - STEP) * 1e6 / 8 * STEP)
                 families["bandwidth_allocation_sent_bytes"].append(f"bandwidth_allocation_sent_bytes_total{{{labels}}} {counter} {t}")
-                families["bandwidth_allocation_maximum_bits_per_second"].append(f"bandwidth_allocation_maximum_bits_per_second{{{labels}}} {maximum * 1_000_000} {t}")
-                families["bandwidth_allocation_guaranteed_bits_per_second"].append(f"bandwidth_allocation_guaranteed_bits_per_second{{{labels}}} {guaranteed * 1_000_000} {t}")
+                # The gauges are in bytes per second, as the exporter writes them: 1 Mbit/s is 125,000 bytes/s.
+                families["bandwidth_allocation_maximum_bytes_per_second"].append(f"bandwidth_allocation_maximum_bytes_per_second{{{labels}}} {maximum * 125_000} {t}")
+                families["bandwidth_allocation_guaranteed_bytes_per_second"].append(f"bandwidth_allocation_guaranteed_bytes_per_second{{{labels}}} {guaranteed * 125_000} {t}")
     lines = []
     for family, samples in families.items():
         lines += [f"# TYPE {family} {'counter' if family.endswith('bytes') else 'gauge'}", *samples]
@@ -183,7 +184,8 @@ def test_the_report_validates_and_names_its_month_source_and_queries(monthly: di
     assert report["prometheus"]["queries"] == 4 and report["prometheus"]["step_seconds"] == 300
     expressions = report["prometheus"]["expressions"]
     assert "rate(bandwidth_allocation_sent_bytes_total[10m])" in expressions["rate"]
-    assert "bandwidth_allocation_maximum_bits_per_second" in expressions["maximum"] and "bandwidth_allocation_guaranteed_bits_per_second" in expressions["guaranteed"]
+    assert "8 * max by" in expressions["maximum"] and "bandwidth_allocation_maximum_bytes_per_second" in expressions["maximum"]
+    assert "8 * max by" in expressions["guaranteed"] and "bandwidth_allocation_guaranteed_bytes_per_second" in expressions["guaranteed"]
     assert not any("bandwidth_allocation:" in e for e in expressions.values()), "a recording rule was queried: the raw metrics only"
     assert sorted(monthly["by_id"]) == list(ALLOCATIONS)
     assert {i: (a["gateway"], a["uplink"], a["agency"]) for i, a in monthly["by_id"].items()} == {i: (g, "isp-a", agency) for i, (g, agency, _d, _u) in ALLOCATIONS.items()}

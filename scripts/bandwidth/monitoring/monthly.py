@@ -6,8 +6,9 @@ rules having run all month. The queries, whatever the number of allocations:
 1. one instant query at the period's end: which allocation and direction had a byte counter in the period;
 2. one range query per metric family over the period, every `step` seconds (chunked below Prometheus' 11,000 points
    per series): the rate 8 * rate(bandwidth_allocation_sent_bytes_total[window]), and the maximum and guaranteed
-   rates (max_over_time over the same window, so that a point never misses its gauge). The maximum's query keeps
-   the labels gateway, uplink and agency: the report shows those of the newest series of each allocation.
+   rates (max_over_time over the same window, so that a point never misses its gauge), times 8 as well: the gauges
+   are in bytes per second, every figure of the report is in bits. The maximum's query keeps the labels gateway,
+   uplink and agency: the report shows those of the newest series of each allocation.
 
 Series are joined by (allocation, direction) with the larger value at each point: a second Prometheus job scraping
 the same gateway, or an agency renamed during the month, does not count bytes twice. monthly_stats does the arithmetic.
@@ -37,8 +38,8 @@ FORMAT = 2
 KIND = "monthly"
 TITLE = "Laporan Monitoring Bandwidth Bulanan"
 BYTES = "bandwidth_allocation_sent_bytes_total"
-MAXIMUM = "bandwidth_allocation_maximum_bits_per_second"
-GUARANTEED = "bandwidth_allocation_guaranteed_bits_per_second"
+MAXIMUM = "bandwidth_allocation_maximum_bytes_per_second"
+GUARANTEED = "bandwidth_allocation_guaranteed_bytes_per_second"
 
 
 @dataclass
@@ -101,8 +102,8 @@ def expressions(options: MonthlyOptions, span: stats.Period) -> dict[str, str]:
     return {
         "present": f"group by (allocation, direction) (last_over_time({BYTES}[{span.end - span.start}s]))",
         "rate": f"8 * max by (allocation, direction) (rate({BYTES}[{window}]))",
-        "maximum": f"max by (gateway, uplink, allocation, agency, direction) (max_over_time({MAXIMUM}[{window}]))",
-        "guaranteed": f"max by (allocation, direction) (max_over_time({GUARANTEED}[{window}]))",
+        "maximum": f"8 * max by (gateway, uplink, allocation, agency, direction) (max_over_time({MAXIMUM}[{window}]))",
+        "guaranteed": f"8 * max by (allocation, direction) (max_over_time({GUARANTEED}[{window}]))",
     }
 
 
