@@ -132,3 +132,26 @@ def test_it_refuses_to_listen_on_all_addresses(tmp_path: Path, listen: str):
     assert done.returncode == 2
     assert "give the management address and a port, not all addresses" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_its_one_pass_parser_reads_what_the_modules_parsers_read(tmp_path: Path):
+    """`tc -s -d class show` as the collector reads it, built from real tc output of the lab (tests/data)."""
+    import importlib.machinery
+    import importlib.util
+    import sys
+
+    sys.path.insert(0, str(ROOT / "roles/bandwidth/module_utils"))
+    from bandwidth_tc_parse import parse_classes, parse_counters
+
+    loader = importlib.machinery.SourceFileLoader("bandwidth_exporter", str(ROOT / "roles/bandwidth/files/bandwidth-exporter"))
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader("bandwidth_exporter", loader))
+    loader.exec_module(module)
+    for device in ("eth1", "ifb-eth1"):
+        details = (ROOT / "tests/data/tc-gw-samarinda" / f"{device}.class.txt").read_text()
+        stats = (ROOT / "tests/data/tc-gw-samarinda" / f"{device}.counters.txt").read_text()
+        sent = {block.split()[2]: block.splitlines()[1] for block in stats.strip().split("\n\n")}
+        both = "\n".join(f"{line}\n{sent[line.split()[2]]}\n backlog 0b 0p requeues 0\n" for line in details.splitlines() if line.startswith("class"))
+        classes, counters = module.read_classes(both)
+        expected = {minor: {k: v for k, v in item.items() if k != "leaf"} for minor, item in parse_classes(details).items()}
+        assert classes == expected and len(classes) == len(sent)
+        assert counters == parse_counters(stats)

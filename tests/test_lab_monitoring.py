@@ -152,6 +152,8 @@ def test_prometheus_on_the_lab_agrees_with_tc_fires_shaping_hilang_and_fills_eve
 
         # Shaping lost on one gateway: the alert fires within its `for:` and a few evaluations, and reaches the webhook.
         assert not query(prometheus, 'ALERTS{alertname="BandwidthShapingHilang"}')
+        shaped = {r["metric"]["gateway"]: r["value"][1] for r in query(prometheus, "bandwidth_shaping_matches_plan")}
+        assert shaped == {"gw-balikpapan": "1", "gw-samarinda": "1"}
         removed = time.monotonic()
         subprocess.run(["ip", "netns", "exec", "bwlab-gw-samarinda", "tc", "qdisc", "del", "dev", "eth1", "root"], check=True)
         firing = None
