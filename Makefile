@@ -13,7 +13,7 @@ PIP_INSTALL := $(BIN)/python -m pip install -q --disable-pip-version-check
 UV_INSTALL := $(BIN)/uv pip install -q --python $(BIN)/python
 APT_PACKAGES := git iproute2 iputils-ping iperf3 openssh-server openssh-client chromium curl jq prometheus prometheus-alertmanager python3-prometheus-client
 
-.PHONY: help setup setup-runtime lock update-github-descriptions system-packages lab lab-down monitor docs-images check test pytest e2e molecule lint github-lint bench clean
+.PHONY: help setup setup-runtime lock update-github-descriptions system-packages lab lab-down lab-monitoring monitor docs-images check test pytest e2e molecule lint github-lint bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -93,6 +93,10 @@ lab: setup ## the main job on the built-in lab: check, lab up, apply, verify (me
 	$(BIN)/ansible-playbook -i lab/inventory playbooks/verify.yml
 	@echo "lab shaped and verified; report and availability list (daftar-kesediaan.html): reports/latest/; availability form: reports/availability.md; 'bandwidth lab down' removes the lab"
 
+lab-monitoring: setup ## after make lab: the collectors in the lab gateways, Prometheus and Alertmanager on 198.19.255.1 (bandwidth lab monitoring)
+	@$(BIN)/bandwidth lab status >/dev/null || { echo "no lab up: run 'make lab' first"; exit 1; }
+	$(BIN)/bandwidth lab monitoring
+
 monitor: setup ## the Laporan Monitoring Bandwidth on the lab (after make lab): reports/monitoring/latest/
 	@$(BIN)/bandwidth lab status >/dev/null || { echo "no lab up: run 'make lab' first"; exit 1; }
 	$(BIN)/ansible-playbook -i lab/inventory playbooks/monitor.yml -e bandwidth_monitor_duration_seconds=$(or $(MONITOR_SECONDS),60)
@@ -147,6 +151,7 @@ bench: setup ## benchmarks (not part of make test)
 	$(BIN)/python bench/verify_bench.py
 	$(BIN)/python bench/verify_stability.py
 	$(BIN)/python bench/lead_time_bench.py
+	$(BIN)/python bench/exporter_bench.py
 
 clean: ## remove the venv and generated files
 	rm -rf $(VENV) reports bench/out .pytest_cache .ruff_cache
