@@ -63,33 +63,50 @@ def main() -> int:
     for path in (repo / "allocations" / GATEWAY).glob("*.yaml"):  # agencies as long as the province's ("Dinas ... Provinsi Kalimantan Timur")
         path.write_text(path.read_text().replace("agency: Dinas Uji ", f"agency: {LONG_AGENCY} "))
     netns = ["ip", "netns", "exec", f"bwlab-{GATEWAY}"]
-    exporter = None
     try:
         subprocess.run([bandwidth, "lab", "up", "--no-clients"], cwd=repo, check=True, capture_output=True)
         subprocess.run([str(VENV_BIN / "ansible-playbook"), "-i", "lab/inventory", "playbooks/apply.yml"], cwd=repo, check=True, capture_output=True)
         lab = json.loads((repo / "lab" / "lab.json").read_text())
-        address = lab["gateways"][0]["mgmt"]["address"]
         state = repo / "lab" / "state" / GATEWAY
         devices = [d["device"] for d in json.loads((state / "applied.json").read_text())["plan"]["devices"]]
-
         raws = []
         for _ in range(RUNS):
             before = children_cpu()
             for device in devices:
                 subprocess.run([*netns, "tc", "-s", "class", "show", "dev", device], check=True, capture_output=True)
             raws.append(children_cpu() - before)
-        exporter = subprocess.Popen([*netns, "/usr/bin/python3", str(state / "exporter" / "bandwidth-exporter"), "--listen", f"{address}:{PORT}", "--state-dir", str(state)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        scrapes, walls, text, body = measure_scrapes(netns, state, lab["gateways"][0]["mgmt"]["address"])
+    finally:
+        subprocess.run([bandwidth, "lab", "down"], cwd=repo, check=False, capture_output=True)
+
+    series = sum(1 for line in text.decode().splitlines() if line and not line.startswith("#"))
+    classes = ALLOCATIONS * 2
+    raw, scrape, wall = statistics.median(raws), statistics.median(scrapes), statistics.median(walls)
+    per_4000 = scrape * 4000 / classes
+    print(f"collector on one lab gateway with {ALLOCATIONS:,} allocations ({classes:,} HTB classes), median of {RUNS}")
+    print(f"  raw     tc -s class show of {len(devices)} devices: {raw:.3f} s CPU")
+    print(f"  scrape  {scrape:.3f} s CPU ({per_4000:.3f} s per 4,000 classes; target <= {TARGET_CPU_PER_4000_CLASSES}), {wall:.3f} s wall, ratio to raw {scrape / raw:.1f}")
+    print(f"  series  {series:,} in one scrape ({len(text) / 1e6:.1f} MB of OpenMetrics, {len(body) / 1e6:.2f} MB gzipped on the wire)")
+    print(json.dumps({"raw_cpu": raw, "scrape_cpu": scrape, "scrape_cpu_per_4000_classes": per_4000, "scrape_wall": wall, "series": series, "bytes": len(text), "wire_bytes": len(body)}))
+    return 0 if per_4000 <= TARGET_CPU_PER_4000_CLASSES else 1
+
+
+def measure_scrapes(netns: list[str], state: Path, address: str) -> tuple[list[float], list[float], bytes, bytes]:
+    """CPU and wall time of RUNS scrapes of the installed collector, after one to warm it; the last scrape's text and body."""
+    argv = [*netns, "/usr/bin/python3", str(state / "exporter" / "bandwidth-exporter"), "--listen", f"{address}:{PORT}", "--state-dir", str(state)]
+    exporter = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
         url = f"http://{address}:{PORT}/metrics"
         deadline = time.monotonic() + 20
         while True:
             try:
-                urllib.request.urlopen(url, timeout=30).read()  # the first scrape: imports, caches warm
+                urllib.request.urlopen(url, timeout=30).read()  # the first scrape: the plan prepared, caches warm
                 break
             except OSError:
                 if exporter.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit(f"the collector did not answer: {exporter.stderr.read().decode() if exporter.poll() is not None else 'timeout'}") from None
                 time.sleep(0.1)
-        scrapes, walls, text = [], [], b""
+        scrapes, walls, text, body = [], [], b"", b""
         for _ in range(RUNS):
             before, started = cpu_of(exporter.pid), time.perf_counter()
             with urllib.request.urlopen(urllib.request.Request(url, headers=PROMETHEUS_HEADERS), timeout=30) as answer:
@@ -97,23 +114,10 @@ def main() -> int:
                 text = gzip.decompress(body) if answer.headers.get("Content-Encoding") == "gzip" else body
             walls.append(time.perf_counter() - started)
             scrapes.append(cpu_of(exporter.pid) - before)
+        return scrapes, walls, text, body
     finally:
-        if exporter is not None:
-            exporter.terminate()
-            exporter.wait(timeout=10)
-        subprocess.run([bandwidth, "lab", "down"], cwd=repo, check=False, capture_output=True)
-
-    series = sum(1 for line in text.decode().splitlines() if line and not line.startswith("#"))
-    wire = len(body)
-    classes = ALLOCATIONS * 2
-    raw, scrape, wall = statistics.median(raws), statistics.median(scrapes), statistics.median(walls)
-    per_4000 = scrape * 4000 / classes
-    print(f"collector on one lab gateway with {ALLOCATIONS:,} allocations ({classes:,} HTB classes), median of {RUNS}")
-    print(f"  raw     tc -s class show of {len(devices)} devices: {raw:.3f} s CPU")
-    print(f"  scrape  {scrape:.3f} s CPU ({per_4000:.3f} s per 4,000 classes; target <= {TARGET_CPU_PER_4000_CLASSES}), {wall:.3f} s wall, ratio to raw {scrape / raw:.1f}")
-    print(f"  series  {series:,} in one scrape ({len(text) / 1e6:.1f} MB of OpenMetrics, {wire / 1e6:.2f} MB gzipped on the wire)")
-    print(json.dumps({"raw_cpu": raw, "scrape_cpu": scrape, "scrape_cpu_per_4000_classes": per_4000, "scrape_wall": wall, "series": series, "bytes": len(text), "wire_bytes": wire}))
-    return 0 if per_4000 <= TARGET_CPU_PER_4000_CLASSES else 1
+        exporter.terminate()
+        exporter.wait(timeout=10)
 
 
 def _fresh(repo: Path) -> Path:
