@@ -299,6 +299,10 @@ def test_lab_inventory(lab_up: Lab):
         "bandwidth_state_dir": str(inventory.parent / "state") + "/{{ inventory_hostname }}",
         "bandwidth_restore_unit_dir": "{{ bandwidth_state_dir }}",
         "bandwidth_restore_enable": False,
+        # The collector likewise: its unit there, run in the namespace by `bandwidth lab monitoring`, its library the host's.
+        "bandwidth_exporter_unit_dir": "{{ bandwidth_state_dir }}",
+        "bandwidth_exporter_service_enable": False,
+        "bandwidth_exporter_packages": [],
     }
     known = (lab_up.path / "ssh/known_hosts").read_text().splitlines()
     assert [line.split()[0] for line in known] == [gw["mgmt"]["address"] for gw in doc["gateways"]]
