@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import ROOT
+from conftest import HOSTILE_AGENCY, ROOT, free_port, stop_process
 
 PYTHON = "/usr/bin/python3"  # the gateways' Python, with Debian's python3-prometheus-client
 LIB = ("bandwidth_tc_build.py", "bandwidth_tc_parse.py", "bandwidth_tc_plan.py", "bandwidth_tc_rollback.py", "bandwidth_converge.py")
@@ -25,16 +25,21 @@ HOSTILE = {  # what an agency may hold, and more: the collector must not depend 
     "BW-2026-0001": 'Dinas "Kutip" \\ Garis-miring {gateway="palsu"} # bukan komentar',
     "BW-2026-0002": "Baris satu\nbandwidth_shaping_matches_plan 1\n# EOF",
     "BW-2026-0003": "Ünïcödé \u202e kanan-ke-kiri </script>",
+    # The check's own hostile names (tests/test_hostile.py): the check refuses the control characters, the collector must not depend on it.
+    "BW-2026-0004": HOSTILE_AGENCY,
+    "BW-2026-0005": "Dinas\u0007Uji",
+    "BW-2026-0006": "Dinas\nUji",
 }
 
 
 def install(tmp_path: Path) -> Path:
-    """<state_dir>/exporter/ as roles/bandwidth/tasks/exporter.yml lays it out."""
+    """<state_dir>/exporter/ and restore/lib/ as roles/bandwidth/tasks/programs.yml lays them out."""
     state = tmp_path / "state"
-    (state / "exporter" / "lib").mkdir(parents=True)
+    (state / "exporter").mkdir(parents=True)
+    (state / "restore" / "lib").mkdir(parents=True)
     shutil.copy(ROOT / "roles/bandwidth/files/bandwidth-exporter", state / "exporter")
-    for name in LIB:
-        shutil.copy(ROOT / "roles/bandwidth/module_utils" / name, state / "exporter" / "lib")
+    for name in LIB:  # the tc code, installed once for both programs
+        shutil.copy(ROOT / "roles/bandwidth/module_utils" / name, state / "restore" / "lib")
     return state
 
 
@@ -49,12 +54,6 @@ def write_state(state: Path, agencies: dict[str, str]) -> None:
     (state / "applied.json").write_text(json.dumps({"format": 1, "gateway": "gw-uji", "leaf_qdisc": "pfifo", "digest": "x", "time": "2026-12-07T01:02:03Z", "plan": plan}))
     labels = {"format": 1, "gateway": "gw-uji", "commit": {"sha": "a" * 40, "time": 1796600000}, "agencies": agencies}
     (state / "monitoring.json").write_text(json.dumps(labels))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -74,12 +73,7 @@ def exporter(tmp_path: Path):
                 time.sleep(0.05)
         yield f"http://127.0.0.1:{port}/metrics", state
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def scrape(url: str) -> str:

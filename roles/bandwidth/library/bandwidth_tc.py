@@ -52,8 +52,7 @@ differences_json: {description: The same as JSON text (always, outside check mod
 runs: {description: Ids of the runs whose differences are reported here and await M(bandwidth_acknowledge)., type: list, returned: always}
 created_ifbs: {description: ifb devices created by this run., type: list, returned: always}
 lock_seconds: {description: Seconds spent waiting for the lock., type: float, returned: always}
-restore_version: {description: Version of the boot-restore program installed in the state folder ('' if none)., type: str, returned: always}
-exporter_version: {description: Version of the collector installed in the state folder ('' if none)., type: str, returned: always}
+restore_version: {description: Version of the gateway's programs (boot restore, collector) installed in the state folder ('' if none)., type: str, returned: always}
 failed_command: {description: The tc command that failed., type: str, returned: failure}
 rolled_back: {description: Whether every device was read back as before the run., type: bool, returned: failure}
 batch_file: {description: The failed batch, kept on the gateway., type: str, returned: failure}
@@ -118,7 +117,7 @@ def main():
     controller = plan.get("controller") if isinstance(plan.get("controller"), dict) else {}
     owner = {"controller": controller.get("host"), "controller_pid": controller.get("pid"), "purpose": "read-back" if module.check_mode else "apply"}
 
-    result = {"changed": False, "created_ifbs": [], "count": 0, "runs": [], "restore_version": installed_version(state_dir, "restore"), "exporter_version": installed_version(state_dir, "exporter")}
+    result = {"changed": False, "created_ifbs": [], "count": 0, "runs": [], "restore_version": installed_version(state_dir, "restore")}
     failure = None
     try:
         with GatewayLock(state_dir, exclusive=not module.check_mode, owner=owner, timeout=p["lock_timeout_seconds"]) as lock:
