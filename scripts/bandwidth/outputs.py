@@ -7,6 +7,8 @@ import datetime as dt
 import os
 from pathlib import Path
 
+from bandwidth.errors import UsageError
+
 
 def utc_now() -> str:
     """Now, as the reports write times: '2026-11-28T01:02:03Z'."""
@@ -30,3 +32,16 @@ def point_latest(root: Path, folder: Path) -> None:
     if latest.is_symlink() or latest.exists():
         latest.unlink()
     os.symlink(folder.name, latest)
+
+
+def write_stamped(root: Path, finished: str, files: dict[str, str]) -> Path:
+    """root/<UTC time>/ holding `files` (name -> text, all rendered before), and root/latest pointing at it."""
+    target = stamped_folder(root, finished)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (target / name).write_text(text, encoding="utf-8")
+        point_latest(root, target)
+    except OSError as exc:
+        raise UsageError(f"cannot write the report into {target}: {exc.strerror or exc}") from None
+    return target

@@ -20,6 +20,7 @@ import yaml
 
 from bandwidth.errors import UsageError
 from bandwidth.monitoring import alertmanager, prometheus_config, rules
+from bandwidth.monitoring.yamlfile import read_yaml
 
 SECTIONS = {"prometheus": prometheus_config.DEFAULTS, "rules": rules.DEFAULTS, "alertmanager": alertmanager.DEFAULTS}
 
@@ -29,17 +30,8 @@ def read_settings(path: Path | None) -> dict:
     file, the line and the name (the values are checked by each part when it renders)."""
     if path is None:
         return {}
-    try:
-        text = path.read_text(encoding="utf-8")
-        tree = yaml.compose(text, Loader=yaml.SafeLoader)  # the lines of the keys
-        doc = yaml.safe_load(text)
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: not UTF-8 text") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise UsageError(f"{path}:{mark.line + 1 if mark else 1}: not YAML: {getattr(exc, 'problem', None) or exc}") from None
+    text, doc = read_yaml(path)
+    tree = yaml.compose(text, Loader=yaml.SafeLoader)  # the lines of the keys (the text is YAML: read_yaml parsed it)
     if doc is None:
         return {}
     if not isinstance(doc, dict):

@@ -30,7 +30,7 @@ from bandwidth.escape import printable
 from bandwidth.model import DIRECTIONS
 from bandwidth.monitoring import monthly_stats as stats
 from bandwidth.monitoring.prometheus_api import Prometheus, Series, check_url
-from bandwidth.outputs import point_latest, stamped_folder, utc_now
+from bandwidth.outputs import utc_now, write_stamped
 from bandwidth.reports import monitoring_forms
 from bandwidth.textid import WITA
 
@@ -63,10 +63,7 @@ def run(args) -> int:
         thresholds=stats.Thresholds(args.at_ceiling_percent, args.at_ceiling_days, args.underused_percent),
         github_repo=args.github_repo, github_server=args.github_server,
     )  # fmt: skip
-    if options.github_repo and not monitoring_forms.REPO.fullmatch(options.github_repo):
-        raise UsageError(f"--github-repo {options.github_repo!r}: expected OWNER/NAME")
-    if not monitoring_forms.SERVER.fullmatch(options.github_server):
-        raise UsageError(f"--github-server {options.github_server!r}: expected a URL such as https://github.com")
+    monitoring_forms.check_github(options.github_repo, options.github_server)
     client = Prometheus(options.prometheus, timeout=options.timeout)
     report = build(client, options, time.time())
     folder = write(report, options.reports / "monitoring")
@@ -228,15 +225,7 @@ def write(report: dict, folder: Path) -> Path:
         "monitoring.md": monthly_md.render(report),
         "monitoring.html": monthly_html.render(report),
     }
-    target = stamped_folder(folder, report["finished"])
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-        for name, text in files.items():
-            (target / name).write_text(text, encoding="utf-8")
-        point_latest(folder, target)
-    except OSError as exc:
-        raise UsageError(f"cannot write the report into {target}: {exc.strerror or exc}") from None
-    return target
+    return write_stamped(folder, report["finished"], files)
 
 
 def _mbit(kbit: float | None) -> str:

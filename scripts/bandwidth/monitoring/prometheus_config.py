@@ -13,9 +13,8 @@ import re
 import urllib.parse
 from pathlib import Path
 
-import yaml
-
 from bandwidth.errors import UsageError
+from bandwidth.monitoring.yamlfile import read_yaml
 
 JOB = "bandwidth"
 DEFAULTS = {
@@ -98,15 +97,7 @@ def _check_url(url: object) -> None:
 def gateway_addresses(inventory: Path) -> dict[str, str]:
     """gateway -> ansible_host from <inventory>/hosts.yml (group gateways), sorted by name."""
     path = inventory / "hosts.yml"
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: not UTF-8 text") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise UsageError(f"{path}:{mark.line + 1 if mark else 1}: not YAML") from None
+    _text, doc = read_yaml(path)
     hosts = doc
     for key in ("all", "children", "gateways", "hosts"):
         hosts = hosts.get(key) if isinstance(hosts, dict) else None

@@ -24,7 +24,7 @@ from pathlib import Path
 from bandwidth import jsonfiles
 from bandwidth.errors import UsageError
 from bandwidth.model import DIRECTIONS
-from bandwidth.outputs import point_latest, stamped_folder, utc_now
+from bandwidth.outputs import utc_now, write_stamped
 from bandwidth.reports import monitoring_forms
 from bandwidth.shaping.plan import GatewayPlan, PlanClass, PlanFolder
 from bandwidth.shaping.tc import build as tc_build
@@ -56,10 +56,7 @@ def run(args) -> int:
         at_ceiling_percent=args.at_ceiling_percent, underused_percent=args.underused_percent,
         github_repo=args.github_repo, github_server=args.github_server,
     )  # fmt: skip
-    if options.github_repo and not monitoring_forms.REPO.fullmatch(options.github_repo):
-        raise UsageError(f"--github-repo {options.github_repo!r}: expected OWNER/NAME")
-    if not monitoring_forms.SERVER.fullmatch(options.github_server):
-        raise UsageError(f"--github-server {options.github_server!r}: expected a URL such as https://github.com")
+    monitoring_forms.check_github(options.github_repo, options.github_server)
     report = build(options)
     folder = write(report, options.reports / "monitoring")
     print("\n".join(summary(report, folder)))
@@ -336,17 +333,7 @@ def write(report: dict, folder: Path) -> Path:
     }
     if report.get("issue"):  # the monthly issue: its title on the first line, then the body
         files["candidates.md"] = report["issue"]["title"] + "\n" + report["issue"]["body"]
-    target = stamped_folder(folder, report["finished"])
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-        for name, text in files.items():
-            (target / name).write_text(text, encoding="utf-8")
-        if "candidates.md" not in files:  # a run in the same second before this one: its issue is not this one's
-            (target / "candidates.md").unlink(missing_ok=True)
-        point_latest(folder, target)
-    except OSError as exc:
-        raise UsageError(f"cannot write the report into {target}: {exc.strerror or exc}") from None
-    return target
+    return write_stamped(folder, report["finished"], files)
 
 
 def _mbit(kbit: float | None) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlencode
 
+from bandwidth.errors import UsageError
 from bandwidth.escape import markdown as md
 from bandwidth.reports.monitoring_md import FORM_NAMES, MAX_LISTED, form_lines, percent
 from bandwidth.textid import BULAN
@@ -67,3 +68,11 @@ def issue_body(report: dict, title: str, members: list[str]) -> str:
             lines.append(f"- ... dan {len(ids) - MAX_LISTED} lainnya (lihat monitoring.html)")
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def check_github(repo: str | None, server: str) -> None:
+    """--github-repo and --github-server of `bandwidth monitor`, before any link is written with them."""
+    if repo and not REPO.fullmatch(repo):
+        raise UsageError(f"--github-repo {repo!r}: expected OWNER/NAME")
+    if not SERVER.fullmatch(server):
+        raise UsageError(f"--github-server {server!r}: expected a URL such as https://github.com")
