@@ -9,8 +9,11 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -315,6 +318,56 @@ def _stat_fields(pid: int) -> list[str]:
         return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()  # the command may hold spaces and ")"
     except OSError:
         return []
+
+
+# ---- daemons a test starts on loopback: Prometheus, the collector, receivers ----
+
+PROMETHEUS = "/usr/bin/prometheus"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
+    """Stop one process this test started, and reap it: SIGTERM, then SIGKILL after `timeout`."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=timeout)
+
+
+@contextlib.contextmanager
+def running_prometheus(home: Path, config: str = "global: {}\n", data: Path | None = None, *flags: str):
+    """A real Prometheus on 127.0.0.1 with `config` (and the store `data`, default home/data), ready; its base URL.
+    Stopped and reaped afterwards, also on failure; its log is in the assertion when it does not start."""
+    (home / "prometheus.yml").write_text(config, encoding="utf-8")
+    port, log_path = free_port(), home / "prometheus.log"
+    argv = [PROMETHEUS, f"--config.file={home / 'prometheus.yml'}", f"--storage.tsdb.path={data or home / 'data'}", f"--web.listen-address=127.0.0.1:{port}", *flags]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, log_path.read_text(errors="replace")[-2000:]
+            try:
+                with urllib.request.urlopen(f"{base}/-/ready", timeout=1) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, f"Prometheus not ready in 30 s: {log_path.read_text(errors='replace')[-2000:]}"
+            time.sleep(0.05)
+        yield base
+    finally:
+        stop_process(process)
 
 
 # ---- a repository built commit by commit, with its dispositions recorded (test_audit, test_ledger) ----

@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import re
-import socket
 import subprocess
 import threading
 import time
@@ -27,7 +26,7 @@ from markdown_it import MarkdownIt
 
 from bandwidth.errors import UsageError
 from bandwidth.monitoring.alertmanager import DEFAULTS, render_alertmanager
-from conftest import BANDWIDTH, ROOT
+from conftest import BANDWIDTH, ROOT, free_port, stop_process
 from fakegithub import FakeGitHub
 
 AMTOOL, ALERTMANAGER = "/usr/bin/amtool", "/usr/bin/prometheus-alertmanager"
@@ -91,12 +90,6 @@ def ready(url: str) -> bool:
         return False
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def wait_for(condition, timeout: float, what: str, logs=()) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -105,16 +98,6 @@ def wait_for(condition, timeout: float, what: str, logs=()) -> None:
         time.sleep(0.1)
     shown = "\n".join(f"--- {Path(p).name}:\n{Path(p).read_text(errors='replace')[-3000:]}" for p in logs if Path(p).exists())
     raise AssertionError(f"timed out after {timeout} s waiting for {what}\n{shown}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 class Webhook:
@@ -150,7 +133,7 @@ def webhook(github: FakeGitHub, tmp_path: Path):
     try:
         yield receiver
     finally:
-        stop(receiver.process)
+        stop_process(receiver.process)
     assert "Traceback" not in receiver.text()
 
 
@@ -355,7 +338,7 @@ def test_other_requests_and_a_github_failure(github: FakeGitHub, webhook: Webhoo
     try:
         status, text = post(refused.url, notification(alert()))
     finally:
-        stop(refused.process)
+        stop_process(refused.process)
     assert status == 502 and text.startswith(f"GitHub failed: GET {github.api_url}/repos/{github.repository}/issues?state=open&labels={LABEL}&per_page=100: HTTP 404"), text
     assert "-> 502: GitHub failed" in refused.text() and "Traceback" not in refused.text()
     assert issues(github) == []
@@ -473,5 +456,5 @@ def test_alertmanager_mails_the_kasi_and_the_technical_team_and_the_issue_opens_
         assert sink.to(KASI)[1]["Subject"].startswith("[Bandwidth Pemprov Kaltim] Peringatan selesai: BandwidthShapingHilang")
         assert "telah SELESAI" in sink.to(TIM)[1].get_body(("plain",)).get_content()
     finally:
-        stop(alertmanager)
+        stop_process(alertmanager)
     assert "level=error" not in log.read_text(), log.read_text()

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import subprocess
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -20,14 +17,13 @@ import pytest
 import yaml
 
 import grafanadashboard as grafana
-from conftest import ROOT
+from conftest import ROOT, running_prometheus
 
 GRAFANA = ROOT / "monitoring" / "grafana"
 DASHBOARD_FILE = GRAFANA / "dashboards" / "bandwidth.json"
 DASHBOARD_PROVIDER = GRAFANA / "provisioning" / "dashboards" / "bandwidth.yml"
 DATASOURCE_FILE = GRAFANA / "provisioning" / "datasources" / "prometheus.yml"
 CONTRACT = ROOT / "docs" / "monitoring.md"
-PROMETHEUS = "/usr/bin/prometheus"
 
 TEMPLATED_DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 BUILTINS = {"__rate_interval", "__interval", "__range"}
@@ -221,45 +217,11 @@ def test_the_helper_refuses_what_it_cannot_substitute(dashboard):
 # --- the queries, parsed by a real Prometheus -----------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def prometheus(tmp_path_factory) -> str:
     """A real Prometheus on 127.0.0.1 with an empty store and nothing to scrape; its base URL."""
-    home = tmp_path_factory.mktemp("prometheus")
-    (home / "prometheus.yml").write_text("global:\n  scrape_interval: 15s\nscrape_configs: []\n", encoding="utf-8")
-    port = _free_port()
-    log = (home / "prometheus.log").open("wb")
-    process = subprocess.Popen(
-        [PROMETHEUS, f"--config.file={home / 'prometheus.yml'}", f"--storage.tsdb.path={home / 'data'}", f"--web.listen-address=127.0.0.1:{port}"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert process.poll() is None, (home / "prometheus.log").read_text(encoding="utf-8")[-2000:]
-            try:
-                with urllib.request.urlopen(f"{base}/-/ready", timeout=1) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "prometheus did not become ready"
-            time.sleep(0.05)
+    with running_prometheus(tmp_path_factory.mktemp("prometheus"), "global:\n  scrape_interval: 15s\nscrape_configs: []\n") as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
 
 
 def instant_query(base: str, expr: str) -> dict:

@@ -20,7 +20,7 @@ import pytest
 
 import grafanadashboard as grafana
 from bandwidth.reports.measure_round import iperf_argv
-from conftest import BANDWIDTH, ROOT, applied_lab, copy_repo
+from conftest import BANDWIDTH, ROOT, applied_lab, copy_repo, stop_process
 
 PAIR = "198.19.255.1"  # the lab's monitoring address (first gateway's management link, root side)
 WEBHOOK_PORT = 9095
@@ -142,13 +142,7 @@ def test_prometheus_on_the_lab_agrees_with_tc_fires_shaping_hilang_and_fills_eve
             assert not empty, f"panels without data: {empty}"
         finally:
             for process in processes:
-                if process.poll() is None:
-                    process.terminate()
-                try:
-                    process.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+                stop_process(process, timeout=5)
 
         # Shaping lost on one gateway: the alert fires within its `for:` and a few evaluations, and reaches the webhook.
         assert not query(prometheus, 'ALERTS{alertname="BandwidthShapingHilang"}')

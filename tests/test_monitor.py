@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from bandwidth.shaping.tc import parse
-from conftest import ANSIBLE_PLAYBOOK, CHAIN, ROOT, Repo, applied_lab, copy_repo
+from conftest import ANSIBLE_PLAYBOOK, CHAIN, ROOT, Repo, applied_lab, copy_repo, stop_process
 
 ANSIBLE = str(Path(ANSIBLE_PLAYBOOK).with_name("ansible"))
 
@@ -279,13 +279,7 @@ def test_monitor_playbook_reports_the_driven_rates(tmp_path: Path):
             assert all(p.poll() is None for p in processes), "an iperf3 ended before the monitoring did"
         finally:
             for process in processes:  # only what this test started, by its Popen
-                if process.poll() is None:
-                    process.terminate()
-                try:
-                    process.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+                stop_process(process, timeout=5)
 
         latest = lab.path / "reports" / "monitoring" / "latest"
         assert {p.name for p in latest.iterdir()} == {"monitoring.json", "monitoring.md", "monitoring.html"}

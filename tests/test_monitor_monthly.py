@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import socket
 import subprocess
 import time
 import urllib.parse
@@ -30,11 +29,11 @@ import jsonschema
 import pytest
 from werkzeug import Response
 
-from conftest import BANDWIDTH, ROOT
+from conftest import BANDWIDTH, ROOT, free_port, running_prometheus
 
 SCHEMA = json.loads((ROOT / "schemas" / "monitoring.schema.json").read_text(encoding="utf-8"))
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
-PROMETHEUS, PROMTOOL = "/usr/bin/prometheus", "/usr/bin/promtool"
+PROMTOOL = "/usr/bin/promtool"
 WITA = dt.timezone(dt.timedelta(hours=8))
 MONTH = "2026-11"
 M0 = int(dt.datetime(2026, 11, 1, tzinfo=WITA).timestamp())
@@ -99,12 +98,6 @@ def openmetrics() -> str:
     return "\n".join([*lines, "# EOF", ""])
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def prometheus(tmp_path_factory) -> str:
     """A Prometheus on 127.0.0.1 holding the synthetic month, started and stopped by this fixture."""
@@ -113,35 +106,9 @@ def prometheus(tmp_path_factory) -> str:
     data = base / "data"
     # One block for the month (the default 2 h blocks would make promtool read the file once per block: 24 s).
     subprocess.run([PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", "--quiet", "--max-block-duration=744h", str(base / "month.om"), str(data)], check=True, capture_output=True, timeout=60)
-    (base / "prometheus.yml").write_text("global: {}\n", encoding="utf-8")  # nothing to scrape: only the backfilled month
-    port = free_port()
-    argv = [
-        PROMETHEUS, f"--config.file={base / 'prometheus.yml'}", f"--storage.tsdb.path={data}", f"--web.listen-address=127.0.0.1:{port}",
-        "--storage.tsdb.retention.time=100y", "--log.level=warn",
-    ]  # fmt: skip
-    with (base / "prometheus.log").open("wb") as log:
-        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/-/ready", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            assert process.poll() is None, (base / "prometheus.log").read_text()
-            assert time.monotonic() < deadline, "Prometheus not ready in 30 s"
-            time.sleep(0.1)
+    # Nothing to scrape: only the backfilled month, kept whatever its age.
+    with running_prometheus(base, "global: {}\n", data, "--storage.tsdb.retention.time=100y", "--log.level=warn") as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def monitor(cwd: Path, *args: str) -> subprocess.CompletedProcess:
