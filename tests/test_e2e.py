@@ -19,7 +19,8 @@ form, an overflow says what is free), 3 disposition (none, requester, self, stal
 pull request retargeted away and back is judged every time, never skipped; a dispatch of apply.yml
 from a branch applies nothing), 5 race (two merged pull requests overflow an uplink: the re-check
 fails, nothing is applied, an issue names who must act), 6 expiry (expired allocations -> a pull
-request removing them, once), 8 settings (a weakened setting -> one issue, updated); on the lab: 4
+request removing them, once), 8 settings (a weakened setting -> one issue, updated), 11 the monthly report (from a
+real Prometheus holding a synthetic month, only when its URL is set); on the lab: 4
 merge to report (apply, verify, comment, signed notes, ten SOP step times), 7 re-run (changed=0),
 6 drift (a class changed by hand -> one issue, updated on the next run; the month's candidates
 issue, opened then edited, its links the prefilled forms), 10 forms on the lab (a change raises the
@@ -39,8 +40,9 @@ from pathlib import Path
 
 import pytest
 
+from actrun import Gateways
 from bandwidth.textid import BULAN, tanggal
-from conftest import BANDWIDTH, ROOT, minor
+from conftest import BANDWIDTH, ROOT, minor, running_prometheus
 from e2eworld import ANSWERS, CHAIN, KASI, TIK, TU, Merged, World, available_mbps, issue_body, lab_classes, merge_to_report, new_world, request_yaml, tc_in, today
 from fakegithub_settings import WEAKENED
 
@@ -363,6 +365,51 @@ def test_expiry_a_pull_request_removes_expired_allocations_once(world: World):
     assert run.jobs() == {"expiry": "success"}, run.text()
     assert f"#{pulls[0]['number']} already removes exactly these files" in run.output("expiry")
     assert len(github.pulls) == 1 and len(github.pushes) == 1 and github.ref(f"refs/heads/{branch}") == head
+
+
+# ---- 11. the monthly report: Prometheus' month, built by the scheduled workflow ----
+
+
+def test_monthly_report_the_scheduled_workflow_builds_it_from_prometheus_when_a_url_is_set(world: World, tmp_path: Path):
+    """The job `monthly-report` by hand (a schedule runs it on the 1st, WITA): the month before, read from a real Prometheus
+    holding a synthetic month, kept as an artifact. Without the variable it does not run at all."""
+    local = dt.datetime.now(WITA)
+    first = local.date().replace(day=1)
+    month = (first - dt.timedelta(days=1)).strftime("%Y-%m")
+    start = int(dt.datetime.combine(first - dt.timedelta(days=1), dt.time(), WITA).replace(day=1).timestamp())
+    end = int(dt.datetime.combine(first, dt.time(), WITA).timestamp())
+    times = range(start - 1800, end + 1800, 300)
+    families: dict[str, list[str]] = {"bandwidth_allocation_guaranteed_bytes_per_second": [], "bandwidth_allocation_maximum_bytes_per_second": [], "bandwidth_allocation_sent_bytes": []}
+    for direction in ("download", "upload"):
+        labels = MONTHLY_LABELS.format(direction=direction)
+        families["bandwidth_allocation_guaranteed_bytes_per_second"] += [f"bandwidth_allocation_guaranteed_bytes_per_second{{{labels}}} {20 * 125_000} {t}" for t in times]
+        families["bandwidth_allocation_maximum_bytes_per_second"] += [f"bandwidth_allocation_maximum_bytes_per_second{{{labels}}} {40 * 125_000} {t}" for t in times]
+        # 1 Mbit/s all month: 5 % of the guaranteed 20, a candidate to give back.
+        families["bandwidth_allocation_sent_bytes"] += [f"bandwidth_allocation_sent_bytes_total{{{labels}}} {n * 125_000 * 300} {t}" for n, t in enumerate(times)]
+    lines = [line for name, samples in families.items() for line in (f"# TYPE {name} {'counter' if name.endswith('bytes') else 'gauge'}", *samples)]
+    (tmp_path / "month.om").write_text("\n".join([*lines, "# EOF", ""]), encoding="utf-8")
+    backfill = ["promtool", "tsdb", "create-blocks-from", "openmetrics", "--quiet", "--max-block-duration=744h", str(tmp_path / "month.om"), str(tmp_path / "data")]
+    subprocess.run(backfill, check=True, capture_output=True, timeout=120)
+    dispatch = {"inputs": {}, "ref": "refs/heads/main", "repository": world.github.repository_json(), "sender": {"login": TIK[0], "type": "User"}}
+
+    unset = world.run("workflow_dispatch", dispatch, "scheduled.yml", job="monthly-report")
+    assert unset.jobs().get("monthly-report") in ("skipped", None), unset.jobs()
+
+    with running_prometheus(tmp_path, "global: {}\n", tmp_path / "data", "--storage.tsdb.retention.time=100y") as prometheus:
+        runner = Gateways(inventory=ROOT / "inventory" / "production", ssh_key="", known_hosts="", variables={"BANDWIDTH_PROMETHEUS_URL": prometheus})
+        run = world.run("workflow_dispatch", dispatch, "scheduled.yml", job="monthly-report", gateways=runner)
+    assert run.jobs() == {"monthly-report": "success"}, run.text()
+    (folder,) = world.act.artifacts.glob(f"laporan-monitoring-bulanan-{month}-*")
+    report = json.loads((folder / "monitoring.json").read_text())
+    assert report["kind"] == "monthly" and report["month"] == month, report.get("month")
+    (entry,) = report["allocations"]
+    assert entry["id"] == "BW-2026-0001"
+    assert report["candidates"]["underused"] == ["BW-2026-0001"] and report["candidates"]["at_ceiling"] == []
+    assert "Laporan Monitoring Bandwidth Bulanan" in (folder / "monitoring.md").read_text()
+
+
+MONTHLY_LABELS = 'gateway="gw-samarinda",uplink="isp-a",allocation="BW-2026-0001",agency="Dinas Uji",direction="{direction}",family="ipv4"'
+WITA = dt.timezone(dt.timedelta(hours=8))
 
 
 # ---- 4. merge to report, 7. re-run, 6. drift: the jobs of the environment `production`, on the lab ----
