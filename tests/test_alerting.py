@@ -159,7 +159,7 @@ def test_the_default_configuration_passes_amtool_and_routes_every_alert_to_email
     assert checked.returncode == 0 and "SUCCESS" in checked.stdout, checked.stdout + checked.stderr
     doc = yaml.safe_load(config.read_text())
     route = doc["route"]
-    assert route["receiver"] == "email" and [r["receiver"] for r in route["routes"]] == ["github-issue", "email"]
+    assert route["receiver"] == "email" and [r["receiver"] for r in route["routes"]] == ["github-issue", "email", "email"]
     assert route["routes"][0] == {"receiver": "github-issue", "group_by": ["..."], "continue": True}  # no matcher: every alert
     receivers = {r["name"]: r for r in doc["receivers"]}
     assert receivers["github-issue"]["webhook_configs"] == [{"url": DEFAULTS["webhook_url"], "send_resolved": True, "max_alerts": 0}]
@@ -170,6 +170,27 @@ def test_the_default_configuration_passes_amtool_and_routes_every_alert_to_email
     assert "smtp_auth_username" not in doc["global"]  # a local relay: no login
     linted = subprocess.run([YAMLLINT, "--strict", "-c", str(ROOT / ".yamllint.yml"), str(config)], capture_output=True, text=True, timeout=60, check=False)
     assert linted.returncode == 0, linted.stdout  # the file a person reads on the server is tidy too
+
+
+@pytest.mark.parametrize(
+    ("alertname", "repeat"),
+    [("BandwidthKandidatPenambahan", "168h"), ("BandwidthKandidatPengembalian", "168h"), ("BandwidthShapingHilang", "4h"), ("BandwidthCollectorDown", "4h")],
+)
+def test_a_candidates_e_mail_is_repeated_weekly_every_other_alert_as_set(tmp_path: Path, alertname: str, repeat: str):
+    """Routed as Alertmanager routes it (amtool config routes test): to the webhook and by e-mail, each candidate's e-mail
+    repeated once a week while it stays (weeks), the others every repeat_interval."""
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(render_alertmanager(), encoding="utf-8")
+    routed = subprocess.run(
+        [AMTOOL, "config", "routes", "test", f"--config.file={config}", "--verify.receivers=github-issue,email", f"alertname={alertname}", "gateway=gw-a"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert routed.returncode == 0, routed.stdout + routed.stderr
+    email = next(r for r in yaml.safe_load(config.read_text())["route"]["routes"][1:] if not r.get("matchers") or alertname.startswith("BandwidthKandidat"))
+    assert email.get("repeat_interval", "4h") == repeat
 
 
 def test_the_smtp_password_is_read_from_a_file_never_written_into_the_configuration(tmp_path: Path):

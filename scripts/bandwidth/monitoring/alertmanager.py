@@ -35,6 +35,9 @@ DEFAULTS: dict[str, object] = {
     "group_wait": "30s",
     "group_interval": "5m",
     "repeat_interval": "4h",
+    # The candidates (Kandidat penambahan, Kandidat pengembalian) change once a day and stay for weeks: their
+    # e-mail is repeated once a week, not every repeat_interval (the issue keeps their history meanwhile).
+    "candidates_repeat_interval": "168h",
     "resolve_timeout": "5m",
 }
 
@@ -79,7 +82,7 @@ def _checked(values: dict, given: dict) -> dict:
         _check_addresses(key, values[key])
     if not URL.fullmatch(values["webhook_url"]):
         raise UsageError(f"alertmanager setting 'webhook_url': expected an http(s) URL, not {values['webhook_url']!r}")
-    durations = {key: _duration(key, values[key]) for key in ("group_wait", "group_interval", "repeat_interval", "resolve_timeout")}
+    durations = {key: _duration(key, values[key]) for key in ("group_wait", "group_interval", "repeat_interval", "candidates_repeat_interval", "resolve_timeout")}
     return {**values, **durations}
 
 
