@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from bandwidth.lab.errors import LabError
-from bandwidth.lab.processes import _listening, _read_pid, _starttime, _tail, alive, cmdline, stop
+from bandwidth.lab.processes import alive, cmdline, listening, log_tail, read_pid, stop
 from bandwidth.lab.runner import IP
 from bandwidth.lab.state import read_json
 
@@ -43,7 +43,7 @@ def monitoring_address(doc: dict) -> str:
 
 
 def up(lab_dir: Path, webhook_url: str | None = None, smtp_smarthost: str | None = None) -> dict:
-    """Start (or restart) the lab's monitoring; returns the URLs and pids."""
+    """Start (or restart) the lab's monitoring; returns its URLs (the pids are in the lab's run/ folder)."""
     from bandwidth.monitoring.config_files import render_all, write_all
 
     doc = read_json(lab_dir)
@@ -87,10 +87,10 @@ def up(lab_dir: Path, webhook_url: str | None = None, smtp_smarthost: str | None
         started.append((name, process, port))
     deadline = time.monotonic() + START_TIMEOUT
     for name, process, port in started:
-        while not _listening(process.pid, port):
+        while not listening(process.pid, port):
             if process.poll() is not None or time.monotonic() > deadline:
                 down(lab_dir)
-                raise LabError(f"{name} is not listening on port {port}; {log_dir / (name + '.log')}: {_tail(log_dir / (name + '.log'))}")
+                raise LabError(f"{name} is not listening on port {port}; {log_dir / (name + '.log')}: {log_tail(log_dir / (name + '.log'))}")
             time.sleep(0.05)
     for url in (f"http://{address}:{PROMETHEUS_PORT}/-/ready", f"http://{address}:{ALERTMANAGER_PORT}/-/ready"):
         _wait_ready(url, deadline)
@@ -100,8 +100,6 @@ def up(lab_dir: Path, webhook_url: str | None = None, smtp_smarthost: str | None
         "prometheus": f"http://{address}:{PROMETHEUS_PORT}",
         "alertmanager": f"http://{address}:{ALERTMANAGER_PORT}",
         "webhook": settings["alertmanager"]["webhook_url"],
-        "pids": {name: process.pid for name, process, _port in started},
-        "starttimes": {name: _starttime(process.pid) for name, process, _port in started},
     }
 
 
@@ -139,7 +137,7 @@ def down(lab_dir: Path) -> int:
     pids = set()
     for path in (lab_dir / "run").glob("*.pid"):
         if path.name.startswith(("exporter-", "prometheus", "alertmanager")):
-            pid = _read_pid(path)
+            pid = read_pid(path)
             if pid and alive(pid) and str(lab_dir) + "/" in cmdline(pid):  # not a process that reuses the pid
                 pids.add(pid)
             path.unlink(missing_ok=True)

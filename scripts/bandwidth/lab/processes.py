@@ -38,7 +38,7 @@ def alive(pid: int) -> bool:
     return stat is not None and stat[0] not in ("Z", "X")
 
 
-def _starttime(pid: int) -> int | None:
+def starttime_of(pid: int) -> int | None:
     stat = process_stat(pid)
     return stat[2] if stat else None
 
@@ -83,7 +83,7 @@ def _descendants(roots: set[int]) -> set[int]:
     return found
 
 
-def _read_pid(path: Path) -> int | None:
+def read_pid(path: Path) -> int | None:
     try:
         return int(path.read_text().split()[0])
     except (OSError, ValueError, IndexError):
@@ -115,7 +115,7 @@ def _signal(pid: int, sig: int) -> None:
         os.kill(pid, sig)
 
 
-def _listening(pid: int, port: int) -> bool:
+def listening(pid: int, port: int) -> bool:
     """The process's network namespace has a TCP socket listening on port (/proc/<pid>/net/tcp, tcp6)."""
     lines = []
     for table in ("tcp", "tcp6"):
@@ -131,8 +131,8 @@ def _listening(pid: int, port: int) -> bool:
 
 
 def daemon_alive(entry: dict) -> int | None:
-    pid = _read_pid(Path(entry["pid_file"]))
-    if pid and alive(pid) and (entry.get("starttime") is None or _starttime(pid) == entry["starttime"]):
+    pid = read_pid(Path(entry["pid_file"]))
+    if pid and alive(pid) and (entry.get("starttime") is None or starttime_of(pid) == entry["starttime"]):
         return pid
     return None
 
@@ -152,7 +152,7 @@ def lab_processes(inodes: dict, pid_files: list[Path], marker: str) -> tuple[dic
             inside[pid] = ns
     ours = {pid for pid in inside if marker in cmdline(pid)}
     for path in pid_files:
-        pid = _read_pid(path)
+        pid = read_pid(path)
         if pid in parents and (pid in inside or marker in cmdline(pid)):
             ours.add(pid)
 
@@ -196,20 +196,20 @@ def start_daemons(doc: dict, lab_dir: Path) -> None:
     while waiting:
         still = []
         for what, entry, port in waiting:
-            pid = _read_pid(Path(entry["pid_file"]))
-            if pid and alive(pid) and _listening(pid, port):
-                entry["pid"], entry["starttime"] = pid, _starttime(pid)
+            pid = read_pid(Path(entry["pid_file"]))
+            if pid and alive(pid) and listening(pid, port):
+                entry["pid"], entry["starttime"] = pid, starttime_of(pid)
             else:
                 still.append((what, entry, port))
         waiting = still
         if waiting and time.monotonic() > deadline:
             what, entry, _port = waiting[0]
-            raise LabError(f"{what} is not listening after {START_TIMEOUT:g} s; {entry['log']}: {_tail(Path(entry['log']))}")
+            raise LabError(f"{what} is not listening after {START_TIMEOUT:g} s; {entry['log']}: {log_tail(Path(entry['log']))}")
         if waiting:
             time.sleep(0.01)
 
 
-def _tail(path: Path) -> str:
+def log_tail(path: Path) -> str:
     try:
         lines = path.read_text(errors="replace").strip().splitlines()
     except OSError:
